@@ -1,0 +1,1 @@
+"""Exercises, reference solutions and grading for fastbook chapter 17."""
