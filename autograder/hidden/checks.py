@@ -1,0 +1,227 @@
+"""Checks the hidden suites share: values, errors, purity, restrictions, devices.
+
+Each check takes an `Outcome` (what came back from the student's child) and
+raises `AssertionError` with a message a student can act on: the input
+shapes, what was expected and what came back, never the hidden inputs
+wholesale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from autograder.sandbox import wire
+from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError, Submission, Transposed
+
+# One tolerance for the whole grader, as in micrograd's tests.
+ATOL = {torch.float32: 1e-4, torch.float64: 1e-9, torch.float16: 1e-2}
+RTOL = {torch.float32: 1e-4, torch.float64: 1e-7, torch.float16: 1e-2}
+
+MATMUL_FAMILY = (
+    "matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "mv", "dot", "vdot", "inner",
+    "tensordot", "addmm", "addmv", "addbmm", "baddbmm", "einsum", "linear", "bilinear",
+    "multi_dot", "chain_matmul", "linalg_multi_dot", "matrix_power", "kron", "outer", "ger",
+)
+MATMUL_KERNELS = ("mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "addbmm", "baddbmm",
+                  "_mkldnn_matmul", "linear", "matmul")
+
+
+class TimedOut(AssertionError):
+    """The student's call ran past its time limit."""
+
+
+def describe_shape(value) -> str:
+    if isinstance(value, (torch.Tensor, wire.TensorInfo)):
+        return f"{tuple(value.shape)} {str(value.dtype).removeprefix('torch.')}"
+    if isinstance(value, Transposed):
+        return f"{tuple(value.base.t().shape)} (a transposed view)"
+    return type(value).__name__
+
+
+def shapes(args: Sequence) -> str:
+    return ", ".join(describe_shape(a) for a in args)
+
+
+def returned(outcome: Outcome, what: str = "the call"):
+    """The value of a call that had to succeed."""
+    if outcome.raised("Timeout"):
+        raise TimedOut(f"{what} did not finish in time ({outcome.error.get('message', '')})")
+    assert outcome.ok, f"{what} raised {outcome.error_text}"
+    return outcome.value
+
+
+def assert_tensor(outcome: Outcome, expected: torch.Tensor, *, what: str = "the result",
+                  atol: float | None = None, rtol: float | None = None) -> torch.Tensor:
+    """A tensor with the expected shape, dtype and values."""
+    got = returned(outcome, what)
+    assert isinstance(got, torch.Tensor), (
+        f"{what} should be a tensor of shape {tuple(expected.shape)}, got {type(got).__name__}"
+        + (f" {got.type}" if isinstance(got, Remote) else "")
+    )
+    assert got.shape == expected.shape, (
+        f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
+    )
+    assert got.dtype == expected.dtype, (
+        f"{what}: expected dtype {expected.dtype}, got {got.dtype}"
+    )
+    close(got, expected, what=what, atol=atol, rtol=rtol)
+    return got
+
+
+def close(got: torch.Tensor, expected: torch.Tensor, *, what: str, atol=None, rtol=None) -> None:
+    atol = ATOL.get(expected.dtype, 0) if atol is None else atol
+    rtol = RTOL.get(expected.dtype, 0) if rtol is None else rtol
+    try:
+        torch.testing.assert_close(got, expected, atol=atol, rtol=rtol, equal_nan=True,
+                                   check_dtype=False, check_device=False)
+    except AssertionError as exc:
+        detail = " ".join(line.strip() for line in str(exc).splitlines()[1:4])
+        raise AssertionError(f"{what}: wrong values ({detail})") from None
+
+
+def assert_raises(outcome: Outcome, error: str, *numbers, what: str = "the call") -> None:
+    """The call raised `error`, and its message names every offending number."""
+    if outcome.raised("Timeout"):
+        raise TimedOut(f"{what} did not finish in time ({outcome.error.get('message', '')})")
+    assert not outcome.ok, f"{what} should raise {error}, but returned normally"
+    assert outcome.raised(error), f"{what} should raise {error}, raised {outcome.error_text}"
+    message = outcome.error.get("message", "")
+    missing = [n for n in numbers if str(n) not in message]
+    assert not missing, (
+        f"{what}: the {error} message should name {', '.join(map(str, numbers))}; "
+        f"it says {message!r}"
+    )
+
+
+def assert_pure(outcome: Outcome, args: Sequence, what: str = "the call") -> None:
+    changed = outcome.mutated()
+    assert not changed, (
+        f"{what} changed its input{'s' if len(changed) > 1 else ''} in place "
+        f"(argument {', '.join(str(i + 1) for i in changed)}: {shapes([args[i] for i in changed])})"
+    )
+    assert not outcome.state_changed, (
+        f"{what} changed torch's global state: {', '.join(outcome.state_changed)}"
+    )
+
+
+def assert_no_matmul(outcome: Outcome, what: str = "the call") -> None:
+    used = {n: c for n, c in (outcome.trace or {}).get("calls", {}).items() if n in MATMUL_FAMILY}
+    assert not used, f"{what} may not use the matmul family, but called {', '.join(sorted(used))}"
+    kernels = outcome.kernels(*MATMUL_KERNELS)
+    assert kernels == 0, f"{what} ran {kernels} matrix-product kernels (a hidden matmul?)"
+
+
+def assert_traced(outcome: Outcome, what: str = "the call") -> None:
+    """Work was seen: a result that appears with no torch call behind it is suspect."""
+    assert outcome.trace is not None and outcome.kernels() > 0, (
+        f"{what} returned a result but no torch operation was seen (tracing switched off?)"
+    )
+
+
+def assert_no_torch(outcome: Outcome, what: str = "the call") -> None:
+    calls = outcome.calls()
+    assert calls == 0 and outcome.kernels() == 0, (
+        f"{what} must be plain Python, but made {calls} torch calls "
+        f"({', '.join(sorted((outcome.trace or {}).get('calls', {}))[:5])})"
+    )
+
+
+def assert_only_calls(outcome: Outcome, allowed: set[str], what: str = "the call") -> None:
+    extra = sorted(set((outcome.trace or {}).get("calls", {})) - allowed)
+    assert not extra, f"{what} may only call {', '.join(sorted(allowed))}; it also called {', '.join(extra)}"
+
+
+# -- devices -------------------------------------------------------------------------
+
+QUERIES = {"shape.get", "ndim.get", "dim", "size", "dtype.get", "device.get", "is_cuda.get",
+           "__len__", "numel", "stride", "is_contiguous", "__hash__"}
+
+
+def run_on_devices(sub: Submission, ref: Submission, name: str, args: Sequence,
+                   record=None, **kwargs) -> list[str]:
+    """Run `name` on simulated (and, if present, real) CUDA; outputs must stay there.
+
+    Fake CUDA tensors cannot be indexed on a CPU-only torch build, so where
+    the reference itself fails on them, both run on the `meta` device instead.
+    Returns the devices that ran.
+    """
+    ran = []
+    expected = ref.call(name, *args, device="fake-cuda", trace=False, **kwargs)
+    device = "fake-cuda" if expected.ok else "meta"
+    if not expected.ok:
+        expected = ref.call(name, *args, device="meta", trace=False, **kwargs)
+    if expected.ok:
+        got = sub.call(name, *args, device=device, trace=False, **kwargs)
+        _same_placement(got, expected, f"{name} on {device} tensors ({shapes(args)})")
+        ran.append("cuda (simulated)" if device == "fake-cuda" else "meta")
+    if torch.cuda.is_available():
+        got = sub.call(name, *args, device="cuda", trace=False, **kwargs)
+        _same_placement(got, ref.call(name, *args, device="cuda", trace=False, **kwargs),
+                        f"{name} on CUDA tensors ({shapes(args)})")
+        ran.append("cuda")
+    if record is not None:
+        record("devices", ",".join(ran))
+    return ran
+
+
+def _same_placement(got: Outcome, expected: Outcome, what: str) -> None:
+    value = returned(got, what)
+    want = expected.value
+    if isinstance(want, (torch.Tensor, wire.TensorInfo)):
+        assert isinstance(value, (torch.Tensor, wire.TensorInfo)), (
+            f"{what}: expected a tensor, got {type(value).__name__}"
+        )
+        assert got.device == expected.device, (
+            f"{what}: the result is on {got.device}, expected {expected.device} "
+            "(create new tensors on the inputs' device)"
+        )
+        assert tuple(value.shape) == tuple(want.shape) and value.dtype == want.dtype, (
+            f"{what}: expected {describe_shape(want)}, got {describe_shape(value)}"
+        )
+
+
+# -- timing --------------------------------------------------------------------------
+
+
+def assert_faster(sub: Submission, ref: Submission, name: str, slower: str, args: Sequence,
+                  *, factor: float, budget: float = 20.0, rounds: int = 5, record=None) -> float:
+    """`name` of the submission must beat the reference's `slower` by `factor`.
+
+    Rounds alternate between the two, each timed here around a batch of calls
+    in the child; the minimum of each side is compared, which load on the
+    machine can only make slower for both. A submission that is hopelessly
+    slow runs out of `budget` and loses only this check.
+    """
+    # Speed counts only for right answers: a fast wrong result earns nothing.
+    expected = returned(ref.call(name, *args, trace=False), f"the reference {name}")
+    assert_tensor(sub.call(name, *args, trace=False, timeout=budget), expected,
+                  what=f"{name} of {shapes(args)}")
+    number = _calls_per_batch(ref, slower, args)
+    best_sub, best_slow = math.inf, math.inf
+    for _ in range(rounds):
+        best_slow = min(best_slow, ref.repeat(slower, args, number, timeout=budget))
+        try:
+            best_sub = min(best_sub, sub.repeat(name, args, number, timeout=budget))
+        except StudentError as exc:
+            raise AssertionError(f"{name} raised {exc} while being timed") from None
+        except ChildGone as exc:
+            if str(exc).startswith("timeout"):
+                raise TimedOut(f"{name} was too slow: {number} calls took over {budget:g} s") from None
+            raise AssertionError(f"{name} crashed while being timed: {exc}") from None
+    ratio = best_slow / best_sub
+    if record is not None:
+        record("speedup", f"{ratio:.1f}x over {slower}")
+    assert ratio >= factor, (
+        f"{name} should be at least {factor:g}x faster than {slower} on {shapes(args)}; "
+        f"it was {ratio:.1f}x"
+    )
+    return ratio
+
+
+def _calls_per_batch(ref: Submission, slower: str, args: Sequence, target: float = 0.05) -> int:
+    """Enough calls that a batch of the slower variant takes about `target` seconds."""
+    seconds = ref.repeat(slower, args, 1, timeout=60)
+    return max(1, min(1000, int(target / max(seconds, 1e-6))))

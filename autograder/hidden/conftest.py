@@ -1,0 +1,79 @@
+"""Fixtures of the hidden suites: the student's module in a child, the reference.
+
+The grader's runner (autograder/grading.py) passes the submission's folder as
+`--submission`. Each hidden test file names its module in `MODULE`; its tests
+get `sub` (the student's module behind the sandbox), `ref_child` (the
+reference in an identical sandbox, for fair timings and device runs) and
+`ref` (the reference imported here, for expected values).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.sandbox.parent import Submission
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+
+_children: dict[tuple[str, str], Submission] = {}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--submission", default=None, help="folder of the modules to grade")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "item(id, weight=1): the graded item a test belongs to")
+
+
+def pytest_sessionfinish(session):
+    for child in _children.values():
+        child.close()
+    _children.clear()
+
+
+def child(module: str, folder: Path) -> Submission:
+    key = (module, str(folder))
+    if key not in _children:
+        _children[key] = Submission(module, folder)
+    return _children[key]
+
+
+@pytest.fixture
+def sub(request) -> Submission:
+    module = request.module.MODULE
+    folder = Path(request.config.getoption("submission") or SOLUTIONS)
+    submission = child(module, folder)
+    if not submission.present:
+        pytest.skip(f"{module}.py is missing")
+    submission.ensure_started()
+    submission.hung.clear()  # each test waits for a hanging function once, not more
+    if submission.import_error is not None:
+        error = submission.import_error
+        pytest.fail(f"{module}.py did not import: {error['type']}: {error['message']}"
+                    + (f" ({error['where']})" if error.get("where") else ""), pytrace=False)
+    return submission
+
+
+@pytest.fixture
+def ref_child(request) -> Submission:
+    submission = child(request.module.MODULE, SOLUTIONS)
+    submission.ensure_started()
+    return submission
+
+
+@pytest.fixture(scope="module")
+def ref(request):
+    """The reference module, imported in the grader's own process (trusted code)."""
+    module = request.module.MODULE
+    name = f"reference_{module}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{module}.py")
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded
+        spec.loader.exec_module(loaded)
+    return sys.modules[name]

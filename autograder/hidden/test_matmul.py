@@ -1,0 +1,194 @@
+"""Hidden tests of matmul.py: four matrix products, their errors and speeds."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given
+
+from autograder.hidden import checks
+from autograder.hidden.strategies import graded, matmul_pairs, randn
+from autograder.sandbox.parent import Transposed
+
+MODULE = "matmul"
+VARIANTS = ("matmul_loops", "matmul_elementwise", "matmul_broadcast", "matmul_einsum")
+
+# The chapter's sizes (a batch of 5 MNIST images times a 784x10 weight) and a
+# wide case where broadcasting pays off over the elementwise loops.
+CHAPTER = (randn(5, 784), randn(784, 10, seed=1))
+WIDE = (randn(8, 64), randn(64, 256, seed=1))
+
+
+def values_property(name):
+    @pytest.mark.item(name, weight=3)
+    @graded
+    @given(pair=matmul_pairs())
+    def test(sub, pair):
+        a, b = pair
+        outcome = sub.call(name, a, b)
+        checks.assert_tensor(outcome, a @ b, what=f"{name} of {checks.shapes(pair)}")
+        checks.assert_pure(outcome, pair, what=name)
+
+    test.__name__ = f"test_{name}_matches_a_at_b"
+    return test
+
+
+def edge_cases(name):
+    @pytest.mark.item(name, weight=2)
+    def test(sub):
+        cases = [
+            (randn(1, 1), randn(1, 1, seed=1)),
+            (randn(1, 6), randn(6, 1, seed=1)),
+            (randn(6, 1), randn(1, 6, seed=1)),
+            (Transposed(randn(4, 3)), randn(4, 2, seed=1)),  # a non-contiguous a
+        ]
+        for a, b in cases:
+            dense_a = a.base.t() if isinstance(a, Transposed) else a
+            outcome = sub.call(name, a, b)
+            checks.assert_tensor(outcome, dense_a @ b, what=f"{name} of {checks.shapes((a, b))}")
+
+    test.__name__ = f"test_{name}_edge_cases"
+    return test
+
+
+def runs_on_devices(name):
+    @pytest.mark.item(name)
+    def test(sub, ref_child, record_property):
+        checks.run_on_devices(sub, ref_child, name, (randn(3, 4), randn(4, 2, seed=1)),
+                              record=record_property)
+
+    test.__name__ = f"test_{name}_keeps_the_device"
+    return test
+
+
+for _name in VARIANTS:
+    globals()[f"test_{_name}_matches_a_at_b"] = values_property(_name)
+    globals()[f"test_{_name}_edge_cases"] = edge_cases(_name)
+    globals()[f"test_{_name}_keeps_the_device"] = runs_on_devices(_name)
+
+
+# -- restrictions, as torch-call counts ---------------------------------------------
+
+
+def calls(sub, name, ar, ac, bc) -> int:
+    outcome = sub.call(name, randn(ar, ac), randn(ac, bc, seed=1))
+    checks.returned(outcome, f"{name} of ({ar}, {ac}) @ ({ac}, {bc})")
+    checks.assert_no_matmul(outcome, what=name)
+    checks.assert_traced(outcome, what=name)
+    return outcome.calls()
+
+
+@pytest.mark.item("matmul_loops", weight=2)
+def test_matmul_loops_loops_over_the_inner_dimension(sub):
+    small, deep = calls(sub, "matmul_loops", 2, 3, 2), calls(sub, "matmul_loops", 2, 9, 2)
+    assert deep > 2 * small, (
+        "matmul_loops should make one scalar product per step of an inner loop over ac "
+        f"(torch calls: {small} for ac=3, {deep} for ac=9)"
+    )
+
+
+@pytest.mark.item("matmul_elementwise", weight=2)
+def test_matmul_elementwise_has_no_inner_loop(sub):
+    small, deep = calls(sub, "matmul_elementwise", 2, 3, 2), calls(sub, "matmul_elementwise", 2, 30, 2)
+    assert deep == small, (
+        "matmul_elementwise should replace the inner loop by one elementwise product "
+        f"(torch calls grew from {small} to {deep} when ac went from 3 to 30)"
+    )
+
+
+@pytest.mark.item("matmul_broadcast", weight=2)
+def test_matmul_broadcast_loops_over_rows_only(sub):
+    narrow = calls(sub, "matmul_broadcast", 3, 4, 2)
+    wide = calls(sub, "matmul_broadcast", 3, 4, 20)
+    deep = calls(sub, "matmul_broadcast", 3, 40, 2)
+    assert wide == narrow == deep, (
+        "matmul_broadcast should loop over the rows of a only "
+        f"(torch calls: {narrow} for bc=2, {wide} for bc=20, {deep} for ac=40)"
+    )
+
+
+@pytest.mark.item("matmul_einsum", weight=2)
+def test_matmul_einsum_is_one_einsum(sub):
+    outcome = sub.call("matmul_einsum", randn(3, 4), randn(4, 2, seed=1))
+    checks.returned(outcome, "matmul_einsum")
+    assert outcome.calls("einsum") == 1, (
+        f"matmul_einsum should call torch.einsum once, called it {outcome.calls('einsum')} times"
+    )
+    others = {n for n in outcome.trace["calls"] if n in checks.MATMUL_FAMILY and n != "einsum"}
+    assert not others, f"matmul_einsum may not call {', '.join(sorted(others))}"
+
+
+# -- matmul_shapes: the ValueError of every variant ------------------------------------
+
+
+def raises_on_bad_shapes(name):
+    @pytest.mark.item("matmul_shapes")
+    def test(sub):
+        outcome = sub.call(name, randn(2, 3), randn(4, 5))
+        checks.assert_raises(outcome, "ValueError", 3, 4, what=f"{name} of (2, 3) @ (4, 5)")
+        outcome = sub.call(name, randn(3), randn(3, 2))
+        checks.assert_raises(outcome, "ValueError", what=f"{name} of a 1-D (3,) @ (3, 2)")
+        outcome = sub.call(name, randn(2, 3), randn(3, 2, 1))
+        checks.assert_raises(outcome, "ValueError", what=f"{name} of (2, 3) @ a 3-D (3, 2, 1)")
+
+    test.__name__ = f"test_{name}_raises_on_bad_shapes"
+    return test
+
+
+for _name in VARIANTS:
+    globals()[f"test_{_name}_raises_on_bad_shapes"] = raises_on_bad_shapes(_name)
+
+
+# -- speed: each variant against the reference's next-slower one ----------------------
+
+# (variant, the slower reference variant, inputs, factor it must beat it by)
+LADDER = [
+    ("matmul_elementwise", "matmul_loops", (randn(4, 64), randn(64, 6, seed=1)), 5),
+    ("matmul_broadcast", "matmul_elementwise", WIDE, 5),
+    ("matmul_einsum", "matmul_broadcast", (randn(64, 64), randn(64, 64, seed=1)), 5),
+]
+
+
+@pytest.mark.parametrize(
+    "name, slower, args, factor",
+    [pytest.param(*row, id=row[0], marks=pytest.mark.item(row[0], weight=2)) for row in LADDER],
+)
+def test_speed(sub, ref_child, name, slower, args, factor, record_property):
+    checks.assert_faster(sub, ref_child, name, slower, args, factor=factor, record=record_property)
+
+
+# -- time_call --------------------------------------------------------------------------
+
+
+@pytest.mark.item("time_call", weight=2)
+@pytest.mark.parametrize("number, repeat", [(1, 1), (3, 2), (20, 7)])
+def test_time_call_calls_exactly_number_times_repeat(sub, number, repeat):
+    f = sub.callable(kind="sleeper", schedule=[0.0])
+    outcome = sub.call("time_call", f, number=number, repeat=repeat)
+    seconds = checks.returned(outcome, f"time_call(f, number={number}, repeat={repeat})")
+    assert isinstance(seconds, float), f"time_call should return a float, got {type(seconds).__name__}"
+    made = sub.probe("calls_of", f)["calls"]
+    assert made == number * repeat, (
+        f"time_call(f, number={number}, repeat={repeat}) should call f {number * repeat} times, "
+        f"called it {made} times"
+    )
+
+
+@pytest.mark.item("time_call", weight=2)
+def test_time_call_is_the_median_per_call(sub):
+    # One slow round among fast ones: the median ignores it, the mean would not.
+    f = sub.callable(kind="sleeper", schedule=[0.25] * 2 + [0.004] * 8)
+    outcome = sub.call("time_call", f, number=2, repeat=5, timeout=30)
+    seconds = checks.returned(outcome, "time_call(f, number=2, repeat=5)")
+    assert 0.004 <= seconds < 0.06, (
+        "time_call should return the median over the rounds of (round time / number): "
+        f"expected about 0.004 s per call, got {seconds:.4f} s"
+    )
+
+
+@pytest.mark.item("time_call")
+def test_time_call_defaults_are_20_by_7(sub):
+    f = sub.callable(kind="sleeper", schedule=[0.0])
+    checks.returned(sub.call("time_call", f), "time_call(f)")
+    made = sub.probe("calls_of", f)["calls"]
+    assert made == 140, f"time_call(f) should call f 20 * 7 = 140 times by default, called it {made}"

@@ -1,0 +1,1 @@
+"""Edits of the reference solutions: realistic mistakes and correct alternatives."""

@@ -1,0 +1,47 @@
+"""Grade a made-up submission through the real command line, as CI would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import ROOT, SOLUTIONS
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A change to a reference module: `old` (found exactly once) becomes `new`."""
+
+    item: str
+    module: str
+    old: str
+    new: str
+    why: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.item}: {self.why}"
+
+    def apply(self, folder: Path) -> None:
+        source = (SOLUTIONS / f"{self.module}.py").read_text()
+        assert source.count(self.old) == 1, f"{self.id}: `old` must occur exactly once"
+        (folder / f"{self.module}.py").write_text(source.replace(self.old, self.new))
+
+
+def grade(folder: Path, timeout: float = 600) -> dict:
+    """The JSON report of `python -m autograder grade folder`."""
+    out = folder.parent / f"{folder.name}-report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(folder), "--format", "json",
+         "--output", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(out.read_text())
+
+
+def scores(report: dict) -> dict[str, tuple[float, float, str]]:
+    return {i["id"]: (i["score"], i["max_score"], i["status"]) for i in report["items"]}
