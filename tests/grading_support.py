@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,21 @@ class Edit:
     def id(self) -> str:
         return f"{self.item}: {self.why}"
 
+    def fits(self, source: str) -> bool:
+        return source.count(self.old) == 1
+
+    def apply_to(self, source: str) -> str:
+        assert self.fits(source), f"{self.id}: `old` must occur exactly once"
+        return source.replace(self.old, self.new)
+
     def apply(self, folder: Path) -> None:
         source = (SOLUTIONS / f"{self.module}.py").read_text()
-        assert source.count(self.old) == 1, f"{self.id}: `old` must occur exactly once"
-        (folder / f"{self.module}.py").write_text(source.replace(self.old, self.new))
+        (folder / f"{self.module}.py").write_text(self.apply_to(source))
 
 
 def grade(folder: Path, timeout: float = 600) -> dict:
     """The JSON report of `python -m autograder grade folder`."""
-    out = folder.parent / f"{folder.name}-report.json"
+    out = Path(tempfile.mkdtemp(prefix="report-")) / "report.json"
     done = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", str(folder), "--format", "json",
          "--output", str(out)],

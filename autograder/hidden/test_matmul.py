@@ -175,13 +175,25 @@ def test_time_call_calls_exactly_number_times_repeat(sub, number, repeat):
 
 
 @pytest.mark.item("time_call", weight=2)
-def test_time_call_is_the_median_per_call(sub):
-    # One slow round among fast ones: the median ignores it, the mean would not.
-    f = sub.callable(kind="sleeper", schedule=[0.25] * 2 + [0.004] * 8)
+def test_time_call_is_the_time_per_call(sub):
+    f = sub.callable(kind="sleeper", schedule=[0.01])
+    seconds = checks.returned(sub.call("time_call", f, number=5, repeat=3), "time_call(f, number=5, repeat=3)")
+    # Each call sleeps 10 ms; a round of 5 calls takes 50 ms.
+    assert 0.01 <= seconds < 0.04, (
+        "time_call should return seconds per call (a round's time divided by number): "
+        f"expected about 0.010 s for a function that sleeps 10 ms, got {seconds:.4f} s"
+    )
+
+
+@pytest.mark.item("time_call", weight=2)
+def test_time_call_is_the_median_of_the_rounds(sub):
+    # One slow round among fast ones: the median ignores it (about 0.004 s per
+    # call), the mean would not (about 0.1 s per call).
+    f = sub.callable(kind="sleeper", schedule=[0.5] * 2 + [0.004] * 8)
     outcome = sub.call("time_call", f, number=2, repeat=5, timeout=30)
     seconds = checks.returned(outcome, "time_call(f, number=2, repeat=5)")
-    assert 0.004 <= seconds < 0.06, (
-        "time_call should return the median over the rounds of (round time / number): "
+    assert 0.004 <= seconds < 0.08, (
+        "time_call should return the median over the rounds, which ignores one slow round: "
         f"expected about 0.004 s per call, got {seconds:.4f} s"
     )
 

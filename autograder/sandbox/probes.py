@@ -516,7 +516,7 @@ def set_g(child, target, g: torch.Tensor, attr: str | None = None) -> dict:
 
 
 @probe
-def grads_on_device(child, name: str, device: str, specs: list, preset: list) -> dict:
+def grads_on_device(child, device: str, name: str, specs: list, preset: list) -> dict:
     """Call `<name>(*tensors)` of the module on fresh tensors on `device`
     ("fake-cuda", "meta" or "cuda"; `specs`: [shape, dtype] per argument), with
     `.g` set beforehand on the arguments at the positions in `preset` (to a
