@@ -66,7 +66,8 @@ def main() -> None:
         assert json.loads(out.read_text())["score"] == 90, "the reference lost points"
         stubs = wall(grade_command(ROOT / "exercises", out), args.repeat)
 
-    print(f"{'python -c \"import torch\"':<36}{torch_import:8.2f} s")
+    yardstick = 'python -c "import torch"'
+    print(f"{yardstick:<36}{torch_import:8.2f} s")
     print(f"{'grade solutions/ (reference)':<36}{reference:8.2f} s  ({reference / torch_import:.1f}x the import)")
     print(f"{'grade exercises/ (untouched stubs)':<36}{stubs:8.2f} s  ({stubs / torch_import:.1f}x the import)")
 

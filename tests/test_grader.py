@@ -4,7 +4,6 @@ known mistake costs its own item and no other."""
 from __future__ import annotations
 
 import importlib
-import itertools
 import shutil
 from pathlib import Path
 

@@ -96,6 +96,28 @@ def assert_raises(outcome: Outcome, error: str, *numbers, what: str = "the call"
     )
 
 
+def error_text(error: dict) -> str:
+    """A student's exception, as a probe reports it, in one line."""
+    text = f"{error.get('type')}: {error.get('message', '')}".strip()
+    return f"{text} ({error['where']})" if error.get("where") else text
+
+
+def probe(sub: Submission, name: str, *args, what: str, errors: bool = False):
+    """A probe's data; the student's failure inside it becomes a readable
+    assertion (unless `errors`: then the data comes back with its error)."""
+    try:
+        data = sub.probe(name, *args)
+    except StudentError as exc:
+        raise AssertionError(f"{what} failed: {exc.outcome.error_text}") from None
+    except ChildGone as exc:
+        if str(exc).startswith("timeout"):
+            raise TimedOut(f"{what} did not finish: {exc}") from None
+        raise AssertionError(f"{what} crashed the process: {exc}") from None
+    if isinstance(data, dict) and data.get("error") and not errors:
+        raise AssertionError(f"{what} raised {error_text(data['error'])}")
+    return data
+
+
 def assert_pure(outcome: Outcome, args: Sequence, what: str = "the call") -> None:
     changed = outcome.mutated()
     assert not changed, (

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
-from autograder.sandbox.parent import ChildGone, Grad, Seed, StudentError, Transposed
+from autograder.sandbox.parent import Grad, Seed, Transposed
 
 MODULE = "autograd_function"
 graded = settings(graded, report_multiple_bugs=False)  # one readable failure, not a group
@@ -20,24 +20,8 @@ graded = settings(graded, report_multiple_bugs=False)  # one readable failure, n
 # -- helpers ---------------------------------------------------------------------------
 
 
-def error_text(error: dict) -> str:
-    text = f"{error.get('type')}: {error.get('message', '')}".strip()
-    return f"{text} ({error['where']})" if error.get("where") else text
-
-
-def probe(sub, name: str, *args, what: str):
-    """A probe's data; the student's failure inside it becomes a readable assertion."""
-    try:
-        data = sub.probe(name, *args)
-    except StudentError as exc:
-        raise AssertionError(f"{what} failed: {exc.outcome.error_text}") from None
-    except ChildGone as exc:
-        if str(exc).startswith("timeout"):
-            raise checks.TimedOut(f"{what} did not finish: {exc}") from None
-        raise AssertionError(f"{what} crashed the process: {exc}") from None
-    if isinstance(data, dict) and data.get("error"):
-        raise AssertionError(f"{what} raised {error_text(data['error'])}")
-    return data
+error_text = checks.error_text
+probe = checks.probe
 
 
 def away_from_zero(*shape, dtype=torch.float64, seed=0) -> torch.Tensor:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
 from autograder.sandbox import wire
-from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError
+from autograder.sandbox.parent import Outcome, Remote
 
 MODULE = "backprop"
 
@@ -37,29 +37,10 @@ AUTOGRAD_CALLS = {"backward", "grad", "requires_grad_", "requires_grad.set", "re
 # -- helpers ---------------------------------------------------------------------------
 
 
-def error_text(error: dict) -> str:
-    text = f"{error.get('type')}: {error.get('message', '')}".strip()
-    return f"{text} ({error['where']})" if error.get("where") else text
+error_text = checks.error_text
+probe = checks.probe
 
 
-def probe(sub, name: str, *args, what: str, errors: bool = False):
-    """A probe's data; the student's failure inside it becomes a readable
-    assertion (unless `errors`: then the data with its error comes back)."""
-    try:
-        data = sub.probe(name, *args)
-    except StudentError as exc:
-        raise AssertionError(f"{what} failed: {exc.outcome.error_text}") from None
-    except ChildGone as exc:
-        if str(exc).startswith("timeout"):
-            raise checks.TimedOut(f"{what} did not finish: {exc}") from None
-        raise AssertionError(f"{what} crashed the process: {exc}") from None
-    if isinstance(data, dict) and data.get("error") and not errors:
-        raise AssertionError(f"{what} raised {error_text(data['error'])}")
-    return data
-
-
-# Fake CUDA tensors cannot be indexed on a CPU-only torch build; a correct
-# solution that indexes (where the reference does not) is judged on meta.
 NO_FAKE_CUDA = "not linked with support for cuda"
 
 

@@ -77,25 +77,7 @@ def tensors(value, count: int, what: str) -> list:
 NO_FAKE_CUDA = "not linked with support for cuda"
 
 
-def on_devices(sub, ref_child, name: str, args, record=None) -> None:
-    """`checks.run_on_devices`, falling back to the meta device where the
-    submission (not only the reference) cannot run on fake CUDA."""
-    try:
-        checks.run_on_devices(sub, ref_child, name, args, record=record)
-        return
-    except AssertionError as exc:
-        if NO_FAKE_CUDA not in str(exc) or torch.cuda.is_available():
-            raise
-    want = ref_child.call(name, *args, device="meta", trace=False)
-    got = sub.call(name, *args, device="meta", trace=False)
-    checks._same_placement(got, want, f"{name} on meta tensors ({checks.shapes(args)})")
-    if record is not None:
-        record("devices", "meta")
-
-
-# -- init_mlp ----------------------------------------------------------------------------
-
-
+on_devices = checks.run_on_devices  # falls back to meta where fake CUDA cannot index
 def init(sub, n_in, nh, n_out, seed=0) -> list:
     what = f"init_mlp({n_in}, {nh}, {n_out}, generator=...)"
     value = checks.returned(sub.call("init_mlp", n_in, nh, n_out, generator=Seed(seed), trace=False), what)

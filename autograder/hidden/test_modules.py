@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
-from autograder.sandbox.parent import ChildGone, Remote, StudentError, Transposed
+from autograder.sandbox.parent import Remote, Transposed
 
 MODULE = "modules"
 graded = settings(graded, report_multiple_bugs=False)  # one readable failure, not a group
@@ -21,24 +21,8 @@ DEVICES = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
 # -- helpers ---------------------------------------------------------------------------
 
 
-def error_text(error: dict) -> str:
-    text = f"{error.get('type')}: {error.get('message', '')}".strip()
-    return f"{text} ({error['where']})" if error.get("where") else text
-
-
-def probe(sub, name: str, *args, what: str):
-    """A probe's data; the student's failure inside it becomes a readable assertion."""
-    try:
-        data = sub.probe(name, *args)
-    except StudentError as exc:
-        raise AssertionError(f"{what} failed: {exc.outcome.error_text}") from None
-    except ChildGone as exc:
-        if str(exc).startswith("timeout"):
-            raise checks.TimedOut(f"{what} did not finish: {exc}") from None
-        raise AssertionError(f"{what} crashed the process: {exc}") from None
-    if isinstance(data, dict) and data.get("error"):
-        raise AssertionError(f"{what} raised {error_text(data['error'])}")
-    return data
+error_text = checks.error_text
+probe = checks.probe
 
 
 def build(sub, cls: str, *args, seed: int = 0) -> Remote:
