@@ -216,7 +216,7 @@ def _same_placement(got: Outcome, expected: Outcome, what: str) -> None:
 
 
 def assert_faster(sub: Submission, ref: Submission, name: str, slower: str, args: Sequence,
-                  *, factor: float, budget: float = 20.0, rounds: int = 5, record=None) -> float:
+                  *, factor: float, budget: float = 20.0, rounds: int = 7, record=None) -> float:
     """`name` of the submission must beat the reference's `slower` by `factor`.
 
     Rounds alternate between the two, each timed here around a batch of calls
