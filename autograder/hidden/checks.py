@@ -118,6 +118,11 @@ def probe(sub: Submission, name: str, *args, what: str, errors: bool = False):
     return data
 
 
+def probe_packages(sub: Submission, name: str, args: list, what: str) -> dict:
+    """The packages `name` called (probes.packages_called), whether or not it raised."""
+    return probe(sub, "packages_called", name, args, what=what, errors=True)
+
+
 def assert_pure(outcome: Outcome, args: Sequence, what: str = "the call") -> None:
     changed = outcome.mutated()
     assert not changed, (
@@ -192,8 +197,33 @@ def run_on_devices(sub: Submission, ref: Submission, name: str, args: Sequence,
     return ran
 
 
+NO_FAKE_CUDA = "not linked with support for cuda"
+
+
 def cannot_index_fake_cuda(outcome: Outcome) -> bool:
-    return "not linked with support for cuda" in (outcome.error or {}).get("message", "")
+    return NO_FAKE_CUDA in (outcome.error or {}).get("message", "")
+
+
+def probe_on_devices(sub, ref_child, name: str, args: list, describe_run) -> list:
+    """Run probe `name` (its first argument the device) for the reference and
+    the submission on simulated CUDA, or meta where fake CUDA cannot run the
+    code, and on real CUDA when present. Returns (device, expected, got, what)
+    for each device; the submission's data may carry an error."""
+    runs = []
+    devices = ["fake-cuda"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        expected = ref_child.probe(name, device, *args)
+        if device == "fake-cuda" and expected.get("error"):
+            device, expected = "meta", ref_child.probe(name, "meta", *args)
+        got = probe(sub, name, device, *args, what=describe_run(device), errors=True)
+        if device == "fake-cuda" and NO_FAKE_CUDA in (got.get("error") or {}).get("message", ""):
+            device, expected = "meta", ref_child.probe(name, "meta", *args)
+            got = probe(sub, name, device, *args, what=describe_run(device), errors=True)
+        what = describe_run(device)
+        if got.get("error"):
+            raise AssertionError(f"{what} raised {error_text(got['error'])}")
+        runs.append((device, expected, got, what))
+    return runs
 
 
 def _same_placement(got: Outcome, expected: Outcome, what: str) -> None:

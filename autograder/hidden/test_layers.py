@@ -39,29 +39,7 @@ error_text = checks.error_text
 probe = checks.probe
 
 
-NO_FAKE_CUDA = "not linked with support for cuda"
-
-
-def device_runs(sub, ref_child, name: str, args: list, describe_run) -> list:
-    """Run probe `name` (its first argument the device) for the reference and
-    the submission on simulated CUDA, or meta where fake CUDA cannot run the
-    code, and on real CUDA when present. Returns (device, expected, got, what)
-    for each device; the submission's data may carry an error."""
-    runs = []
-    devices = ["fake-cuda"] + (["cuda"] if torch.cuda.is_available() else [])
-    for device in devices:
-        expected = ref_child.probe(name, device, *args)
-        if device == "fake-cuda" and expected.get("error"):
-            device, expected = "meta", ref_child.probe(name, "meta", *args)
-        got = probe(sub, name, device, *args, what=describe_run(device), errors=True)
-        if device == "fake-cuda" and NO_FAKE_CUDA in (got.get("error") or {}).get("message", ""):
-            device, expected = "meta", ref_child.probe(name, "meta", *args)
-            got = probe(sub, name, device, *args, what=describe_run(device), errors=True)
-        what = describe_run(device)
-        if got.get("error"):
-            raise AssertionError(f"{what} raised {error_text(got['error'])}")
-        runs.append((device, expected, got, what))
-    return runs
+device_runs = checks.probe_on_devices
 
 
 def build(sub, cls: str, *args, what: str) -> Remote:

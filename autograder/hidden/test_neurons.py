@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, randn
 from autograder.hidden.strategies import graded as _graded
-from autograder.sandbox.parent import ChildGone, StudentError, Transposed
+from autograder.sandbox.parent import Transposed
 
 MODULE = "neurons"
 
@@ -48,16 +48,7 @@ def assert_plain_python(sub, name: str, args: list, what: str) -> None:
     assert not used, f"{name} must be plain Python, but it used {', '.join(used)}"
 
 
-def probe_packages(sub, name: str, args: list, what: str) -> dict:
-    """The packages `name` called (probes.packages_called), whether or not it raised."""
-    try:
-        return sub.probe("packages_called", name, args)
-    except StudentError as exc:
-        raise AssertionError(f"{what} failed: {exc.outcome.error_text}") from None
-    except ChildGone as exc:
-        if str(exc).startswith("timeout"):
-            raise checks.TimedOut(f"{what} did not finish: {exc}") from None
-        raise AssertionError(f"{what} crashed the process: {exc}") from None
+probe_packages = checks.probe_packages
 
 
 def floats(seed: int, n: int) -> list[float]:
