@@ -249,27 +249,25 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str, args
                   *, factor: float, budget: float = 20.0, rounds: int = 7, record=None) -> float:
     """`name` of the submission must beat the reference's `slower` by `factor`.
 
-    Rounds alternate between the two, each timed here around a batch of calls
-    in the child; the minimum of each side is compared, which load on the
-    machine can only make slower for both. A submission that is hopelessly
-    slow runs out of `budget` and loses only this check.
+    Each side runs in batches sized so that a batch takes about `BATCH`
+    seconds, timed here (the child could lie about its own clock). Rounds
+    alternate between the two sides and the best time per call of each is
+    compared: load on the machine only slows both down, and a long batch
+    keeps the cost of waking the child up under load a small part of it.
+    A submission that is hopelessly slow runs out of `budget` and loses only
+    this check.
     """
     # Speed counts only for right answers: a fast wrong result earns nothing.
     expected = returned(ref.call(name, *args, trace=False), f"the reference {name}")
     assert_tensor(sub.call(name, *args, trace=False, timeout=budget), expected,
                   what=f"{name} of {shapes(args)}")
-    number = _calls_per_batch(ref, slower, args)
+    timed = _timer(sub, name, args, budget)
+    slow_number = _calls_per_batch(lambda n: ref.repeat(slower, args, n, timeout=60))
+    sub_number = _calls_per_batch(timed)
     best_sub, best_slow = math.inf, math.inf
     for _ in range(rounds):
-        best_slow = min(best_slow, ref.repeat(slower, args, number, timeout=budget))
-        try:
-            best_sub = min(best_sub, sub.repeat(name, args, number, timeout=budget))
-        except StudentError as exc:
-            raise AssertionError(f"{name} raised {exc} while being timed") from None
-        except ChildGone as exc:
-            if str(exc).startswith("timeout"):
-                raise TimedOut(f"{name} was too slow: {number} calls took over {budget:g} s") from None
-            raise AssertionError(f"{name} crashed while being timed: {exc}") from None
+        best_slow = min(best_slow, ref.repeat(slower, args, slow_number, timeout=60) / slow_number)
+        best_sub = min(best_sub, timed(sub_number) / sub_number)
     ratio = best_slow / best_sub
     if record is not None:
         record("speedup", f"{ratio:.1f}x over {slower}")
@@ -280,7 +278,38 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str, args
     return ratio
 
 
-def _calls_per_batch(ref: Submission, slower: str, args: Sequence, target: float = 0.05) -> int:
-    """Enough calls that a batch of the slower variant takes about `target` seconds."""
-    seconds = ref.repeat(slower, args, 1, timeout=60)
-    return max(1, min(1000, int(target / max(seconds, 1e-6))))
+BATCH = 0.02  # seconds a timed batch of calls should take
+
+
+def _timer(sub: Submission, name: str, args: Sequence, budget: float):
+    """seconds(number) for the submission's `name`, all calls sharing one `budget`."""
+    spent = 0.0
+
+    def seconds(number: int) -> float:
+        nonlocal spent
+        if spent >= budget:
+            raise TimedOut(f"{name} was too slow: timing it took over {budget:g} s")
+        try:
+            took = sub.repeat(name, args, number, timeout=budget - spent)
+        except StudentError as exc:
+            raise AssertionError(f"{name} raised {exc} while being timed") from None
+        except ChildGone as exc:
+            if str(exc).startswith("timeout"):
+                raise TimedOut(f"{name} was too slow: {number} calls took over {budget:g} s") from None
+            raise AssertionError(f"{name} crashed while being timed: {exc}") from None
+        spent += took
+        return took
+    return seconds
+
+
+def _calls_per_batch(seconds, most: int = 100_000) -> int:
+    """Enough calls that a batch takes about BATCH seconds, found by growing it."""
+    number = 1
+    while True:
+        took = seconds(number)
+        if took >= BATCH or number >= most:
+            return number
+        # Grow by at most 10x a step: one call's time is mostly the round trip.
+        number = min(most, number * min(10, max(2, int(BATCH / max(took, 1e-6)))))
+
+
