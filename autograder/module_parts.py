@@ -1,0 +1,75 @@
+"""Cut a solution module into the parts a notebook holds, and put them back.
+
+A notebook shows one module as a locked *setup* cell (the docstring, imports,
+constants and any top-level code no item owns) followed by one answer cell
+per item (the functions and classes the catalogue lists as the item's names
+and helpers). Grading a notebook reverses this: the trusted setup code plus
+the student's answer cells give back a module file for the sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from autograder import catalogue
+
+
+@dataclass(frozen=True)
+class Parts:
+    module: str
+    setup: str  # code no item owns, in source order
+    answers: dict[str, str]  # item id -> its defs, in source order; keys in source order
+
+
+def owners(module: str) -> dict[str, str]:
+    """Top-level name -> id of the item that owns it (as a name or a helper)."""
+    found = {}
+    for item in catalogue.items_of(module):
+        for name in (*item.names, *item.helpers):
+            found[name] = item.id
+    return found
+
+
+def split(source: str, module: str) -> Parts:
+    """The setup code and each item's code of a module's source."""
+    lines = source.splitlines(keepends=True)
+    owner = owners(module)
+    setup: list[str] = []
+    answers: dict[str, list[str]] = {}
+    position = 0
+    for node in ast.parse(source).body:
+        # Blank lines and comments before a statement travel with it.
+        chunk = "".join(lines[position:node.end_lineno])
+        position = node.end_lineno
+        name = getattr(node, "name", None)
+        if name in owner:
+            answers.setdefault(owner[name], []).append(chunk)
+        else:
+            setup.append(chunk)
+    setup.append("".join(lines[position:]))
+    return Parts(
+        module,
+        _tidy("".join(setup)),
+        {item: _tidy("\n\n".join(code)) for item, code in answers.items()},
+    )
+
+
+def assemble(setup: str, answers: dict[str, str]) -> str:
+    """A module from its setup code and the answer code of each item.
+
+    `answers` may miss items (a deleted cell): their names are then simply
+    not defined, and only their own items lose points.
+    """
+    parts = [setup.rstrip("\n")] + [code.rstrip("\n") for code in answers.values() if code.strip()]
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _tidy(code: str) -> str:
+    """No blank lines at either end; runs of blank lines at most two long."""
+    out: list[str] = []
+    for line in code.strip("\n").splitlines():
+        if not line.strip() and len(out) >= 2 and not out[-1].strip() and not out[-2].strip():
+            continue
+        out.append(line.rstrip())
+    return "\n".join(out) + "\n"
