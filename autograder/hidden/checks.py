@@ -167,6 +167,33 @@ QUERIES = {"shape.get", "ndim.get", "dim", "size", "dtype.get", "device.get", "i
            "__len__", "numel", "stride", "is_contiguous", "__hash__"}
 
 
+# Torch calls and kernels that only autograd makes.
+AUTOGRAD_CALLS = {"backward", "grad", "requires_grad_", "requires_grad.set", "retain_grad",
+                  "grad.get", "grad.set", "register_hook"}
+
+
+def autograd(f, *tensors) -> tuple:
+    """The value of f and its gradients by torch.autograd, in float64, here."""
+    leaves = [t.detach().double().requires_grad_() for t in tensors]
+    value = f(*leaves)
+    return value.detach(), torch.autograd.grad(value, leaves)
+
+
+def assert_no_autograd(outcome: Outcome, what: str, kept: dict[str, Remote] | None = None) -> None:
+    """The traced call used no autograd, and no tensor in `kept` (name -> the
+    child's object) came back needing or holding a gradient."""
+    assert_traced(outcome, what=what)
+    calls = sorted(n for n in outcome.trace["calls"] if n in AUTOGRAD_CALLS)
+    kernels = sorted(n for n in outcome.trace["kernels"] if "backward" in n)
+    assert not calls and not kernels, f"{what} may not use autograd, but called {', '.join(calls + kernels)}"
+    for name, remote in (kept or {}).items():
+        requires, grad = remote.get("requires_grad"), remote.get("grad")
+        assert not requires and grad is None, (
+            f"{what} may not use autograd, but {name} came back with "
+            + ("requires_grad set" if requires else "a .grad")
+        )
+
+
 def run_on_devices(sub: Submission, ref: Submission, name: str, args: Sequence,
                    record=None, **kwargs) -> list[str]:
     """Run `name` on simulated (and, if present, real) CUDA; outputs must stay there.

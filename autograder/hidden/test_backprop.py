@@ -29,11 +29,6 @@ MODULE = "backprop"
 graded = settings(graded, verbosity=Verbosity.quiet, report_multiple_bugs=False,
                   phases=[p for p in Phase if p != Phase.explain])
 
-# Torch calls and kernels that only autograd makes.
-AUTOGRAD_CALLS = {"backward", "grad", "requires_grad_", "requires_grad.set", "retain_grad",
-                  "grad.get", "grad.set", "register_hook"}
-
-
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -42,6 +37,7 @@ probe = checks.probe
 
 
 device_runs = checks.probe_on_devices
+autograd = checks.autograd
 
 
 def keep_with_g(sub, t: torch.Tensor, g: torch.Tensor) -> Remote:
@@ -49,14 +45,6 @@ def keep_with_g(sub, t: torch.Tensor, g: torch.Tensor) -> Remote:
     kept = sub.keep(t)
     probe(sub, "set_g", kept, g, what="setting out.g")
     return kept
-
-
-def autograd(f, *tensors) -> tuple:
-    """The value of f and its gradients, in float64."""
-    leaves = [t.detach().double().requires_grad_() for t in tensors]
-    value = f(*leaves)
-    grads = torch.autograd.grad(value, leaves)
-    return value.detach(), grads
 
 
 def assert_g(outcome: Outcome, position: int, expected: torch.Tensor, *, name: str, what: str) -> None:
@@ -69,18 +57,7 @@ def assert_g(outcome: Outcome, position: int, expected: torch.Tensor, *, name: s
 
 def assert_no_autograd(outcome: Outcome, kept: dict, what: str) -> None:
     checks.returned(outcome, what)
-    checks.assert_traced(outcome, what=what)
-    calls = sorted(n for n in outcome.trace["calls"] if n in AUTOGRAD_CALLS)
-    kernels = sorted(n for n in outcome.trace["kernels"] if "backward" in n)
-    assert not calls and not kernels, (
-        f"{what} may not use autograd, but called {', '.join(calls + kernels)}"
-    )
-    for name, remote in kept.items():
-        requires, grad = remote.get("requires_grad"), remote.get("grad")
-        assert not requires and grad is None, (
-            f"{what} may not use autograd, but {name} came back with "
-            + ("requires_grad set" if requires else "a .grad")
-        )
+    checks.assert_no_autograd(outcome, what, kept)
 
 
 def grads_keep_the_device(sub, ref_child, name, specs, preset, record=None) -> None:

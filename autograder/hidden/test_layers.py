@@ -27,8 +27,6 @@ graded = settings(graded, verbosity=Verbosity.quiet, report_multiple_bugs=False,
                   phases=[p for p in Phase if p != Phase.explain])
 ITEM = "layer_classes"
 
-AUTOGRAD_CALLS = {"backward", "grad", "requires_grad_", "requires_grad.set", "retain_grad",
-                  "grad.get", "grad.set", "register_hook"}
 NET = ("x", "w1", "b1", "w2", "b2")
 
 
@@ -70,11 +68,7 @@ def set_out_g(sub, layer: Remote, g: torch.Tensor, what: str) -> None:
     probe(sub, "set_g", layer, g, "out", what=f"setting {what}.out.g (after calling the layer)")
 
 
-def autograd(f, *tensors) -> tuple:
-    """The value of f and its gradients, in float64."""
-    leaves = [t.detach().double().requires_grad_() for t in tensors]
-    value = f(*leaves)
-    return value.detach(), torch.autograd.grad(value, leaves)
+autograd = checks.autograd
 
 
 def relu(t):
@@ -273,19 +267,8 @@ def test_model_edge_cases(sub):
 def test_model_uses_no_autograd(sub):
     params, targ = net(6, 3, 4)
     kept, forward, backward, what = run_model(sub, params, targ, trace=True)
-    for outcome, step in ((forward, "(x, targ)"), (backward, ".backward()")):
-        checks.assert_traced(outcome, what=f"{what}{step}")
-        calls = sorted(n for n in outcome.trace["calls"] if n in AUTOGRAD_CALLS)
-        kernels = sorted(n for n in outcome.trace["kernels"] if "backward" in n)
-        assert not calls and not kernels, (
-            f"{what}{step} may not use autograd, but called {', '.join(calls + kernels)}"
-        )
-    for name, remote in kept.items():
-        requires, grad = remote.get("requires_grad"), remote.get("grad")
-        assert not requires and grad is None, (
-            f"{what}: no autograd here, but {name} came back with "
-            + ("requires_grad set" if requires else "a .grad")
-        )
+    checks.assert_no_autograd(forward, f"{what}(x, targ)")
+    checks.assert_no_autograd(backward, f"{what}.backward()", kept)
 
 
 @pytest.mark.item(ITEM, weight=1)
