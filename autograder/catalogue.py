@@ -25,6 +25,7 @@ class Item:
     title: str
     prompt: str
     hint: str
+    why: str = ""  # the "why" part of a conceptual question, graded by hand in the notebook
 
     @property
     def owned_names(self) -> tuple[str, ...]:
@@ -44,6 +45,7 @@ def _item(raw: dict) -> Item:
         title=raw["title"].strip(),
         prompt=" ".join(raw["prompt"].split()),
         hint=" ".join(raw["hint"].split()),
+        why=" ".join(raw.get("why", "").split()),
     )
 
 
