@@ -83,3 +83,47 @@ def grade(path: Path, fmt: str, output: Path | None) -> None:
             output.write_text(text)
     if fmt != "table" or output is not None:
         click.echo(f"Points {result.score:g}/{result.max_score:g}", err=True)
+
+
+@main.command("bench")
+@click.argument(
+    "path",
+    required=False,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=generator.EXERCISES,
+)
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a log-scale plot of the times to FILE (PNG).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the measurements to FILE as JSON.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where the inputs live; cuda times with synchronisation.")
+@click.option("--size", "sizes", multiple=True, metavar="RxKxC",
+              help="A product R×K by K×C to time; repeatable. [default: 5x784x10 and 64x784x256]")
+@click.option("--budget", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds each variant may take, per side and size.")
+@click.option("--rounds", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Timed batches per variant after calibration; the best counts.")
+def bench(path: Path, plot_file: Path | None, json_file: Path | None, device: str,
+          sizes: tuple[str, ...], budget: float, rounds: int) -> None:
+    """Time the matmul ladder of PATH/matmul.py next to the reference."""
+    from autograder import bench as ladder
+    from autograder import bench_report
+
+    try:
+        chosen = tuple(ladder.Size.parse(s) for s in sizes) or ladder.DEFAULT_SIZES
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--size") from None
+    try:
+        ladder.check_device(device)
+    except ladder.CudaUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    result = ladder.run(path, sizes=chosen, device=device, budget=budget, rounds=rounds,
+                        progress=lambda step: click.echo(f"timing {step}", err=True))
+    bench_report.to_table(result)
+    if json_file is not None:
+        json_file.write_text(bench_report.to_json(result))
+    if plot_file is not None:
+        bench_report.plot(result, plot_file)
+        click.echo(f"wrote {plot_file}", err=True)
+
