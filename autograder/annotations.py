@@ -1,0 +1,55 @@
+"""GitHub Actions annotations for a graded report: one `::error` per item not done.
+
+GitHub shows at most ten error annotations per step, so the failing items can
+be printed a page of ten at a time, one workflow step per page.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from autograder import catalogue
+from autograder.report import ItemResult, Report
+
+PAGE_SIZE = 10  # GitHub's limit of error annotations per step
+MESSAGE_LIMIT = 1000  # characters: the first failure, not the whole traceback
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: `%`, CR and LF are encoded, so it stays one command."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A property value (file=, title=): `:` and `,` would end it, so they are encoded too."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def failing(report: Report) -> list[ItemResult]:
+    """Items that lost points, in the report's (course) order."""
+    return [item for item in report.items if item.score < item.max_score]
+
+
+def page_of(items: list[ItemResult], page: int | None) -> list[ItemResult]:
+    if page is None:
+        return items
+    return items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+
+
+def error_command(item: ItemResult, folder: str) -> str:
+    known = catalogue.by_id().get(item.id)
+    title = f"{item.id}: {item.score:g}/{item.max_score:g} points ({item.status})"
+    message = item.first_failure or f"status {item.status}"
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 3] + "..."
+    properties = [f"title={escape_property(title)}"]
+    if known is not None:
+        message += f"\nHint: {known.hint}"
+        path = PurePosixPath(folder, f"{known.module}.py").as_posix()
+        properties.insert(0, f"file={escape_property(path)}")
+    return f"::error {','.join(properties)}::{escape_data(message)}"
+
+
+def commands(report: Report, folder: str = "exercises", page: int | None = None) -> list[str]:
+    """One `::error` workflow command per failing item (of one page, if given)."""
+    return [error_command(item, folder) for item in page_of(failing(report), page)]
