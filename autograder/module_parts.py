@@ -40,8 +40,9 @@ def split(source: str, module: str) -> Parts:
     position = 0
     for node in ast.parse(source).body:
         # Blank lines and comments before a statement travel with it.
-        chunk = "".join(lines[position:node.end_lineno])
-        position = node.end_lineno
+        end = _end_of(node, lines)
+        chunk = "".join(lines[position:end])
+        position = end
         name = getattr(node, "name", None)
         if name in owner:
             answers.setdefault(owner[name], []).append(chunk)
@@ -53,6 +54,23 @@ def split(source: str, module: str) -> Parts:
         _tidy("".join(setup)),
         {item: _tidy("\n\n".join(code)) for item, code in answers.items()},
     )
+
+
+def _end_of(node: ast.stmt, lines: list[str]) -> int:
+    """The line after a statement, counting the indented comments that close its body.
+
+    ast ends a def at its last statement; a `### END SOLUTION` comment below
+    that is still part of the def, not of whatever follows.
+    """
+    end = probe = node.end_lineno
+    while probe < len(lines):
+        line = lines[probe]
+        probe += 1
+        if line.strip() and not line[0].isspace():
+            break
+        if line.strip():
+            end = probe
+    return end
 
 
 def assemble(setup: str, answers: dict[str, str]) -> str:
