@@ -1,0 +1,193 @@
+"""Grade notebooks in the release format by turning them back into modules.
+
+Only the answer cells are taken from a student's notebook: a code cell whose
+nbgrader `grade_id` is an item id of the catalogue. Each module is rebuilt
+from the trusted setup code of its reference solution plus those answers
+(`module_parts.assemble`), written to a temporary folder and graded there by
+the ordinary grader, so a notebook scores exactly what the same code scores
+as a module file. Which module an answer belongs to comes from its grade_id,
+never from the notebook's file name.
+
+What can go wrong with a notebook (unreadable JSON, a deleted or duplicated
+answer cell, an answer that does not parse) becomes a note on the items it
+touches: a failed check of weight 0 named `notebook`, added after scoring, so
+it shows as the item's first failure but never changes a score by itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import nbformat
+
+from autograder import catalogue, module_parts
+from autograder.report import Report, TestResult, score_item
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+NOTE = "notebook"  # the name of the check that carries a notebook problem
+
+
+@dataclass
+class Answers:
+    """The answer cells found in some notebooks, and what was wrong with them."""
+
+    code: dict[str, str] = field(default_factory=dict)  # item id -> answer source
+    notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    problems: list[str] = field(default_factory=list)  # touching no known item
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The modules that have at least one answer, in course order."""
+        items = catalogue.by_id()
+        found = {items[item_id].module for item_id in self.code}
+        return tuple(module for module in catalogue.modules() if module in found)
+
+
+def notebooks_in(path: Path) -> list[Path]:
+    """The notebooks a path names: itself, or the notebooks at a folder's top."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    return sorted(path.glob("*.ipynb"))
+
+
+def is_notebook_submission(path: Path) -> bool:
+    """A notebook file, or a folder of notebooks holding no module file.
+
+    A folder with module files (`neurons.py`, ...) is graded as modules, as
+    it always was, even when notebooks sit next to them.
+    """
+    path = Path(path)
+    if path.is_file():
+        return path.suffix == ".ipynb"
+    has_modules = any((path / f"{module}.py").is_file() for module in catalogue.modules())
+    return not has_modules and bool(notebooks_in(path))
+
+
+def read_answers(paths: list[Path]) -> Answers:
+    """Every answer cell of the notebooks; for a grade_id met twice, the last
+    one counts, as in nbgrader (DeduplicateIds) and in a kernel run top to bottom."""
+    answers = Answers()
+    items = catalogue.by_id()
+    seen_in: dict[str, list[str]] = defaultdict(list)
+    for path in paths:
+        cells = _cells(path, answers)
+        for cell in cells:
+            grade_id = _grade_id(cell)
+            if grade_id not in items or cell.get("cell_type") != "code":
+                continue
+            seen_in[grade_id].append(path.name)
+            answers.code[grade_id] = _source(cell)
+    for item_id, places in seen_in.items():
+        if len(places) > 1:
+            answers.notes[item_id].append(
+                f"answer cell `{item_id}` appears {len(places)} times ({', '.join(places)}); "
+                "the last one was graded")
+    _drop_unparsable(answers)
+    _note_missing(paths, answers)
+    return answers
+
+
+def _cells(path: Path, answers: Answers) -> list:
+    """The notebook's cells, or none (with a note) when it cannot be read."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        cells = list(notebook.get("cells", []))
+    except Exception as exc:  # any reason the file is not a notebook
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        _note_module(answers, path, f"{path.name} could not be read as a notebook "
+                                    f"({type(exc).__name__}: {reason}); its answers count as missing")
+        return []
+    if not any(_grade_id(cell) in catalogue.by_id() for cell in cells):
+        _note_module(answers, path, f"{path.name} holds no answer cell of a known item "
+                                    "(no cell has an item id as its nbgrader grade_id)")
+    return cells
+
+
+def _note_module(answers: Answers, path: Path, message: str) -> None:
+    """A problem with a whole notebook: a note on its module's items when the
+    file name says which module it was meant to be (`NN_<module>.ipynb`)."""
+    match = re.fullmatch(r"(?:\d+_)?(\w+)\.ipynb", path.name)
+    module = match.group(1) if match else None
+    if module in catalogue.modules():
+        for item in catalogue.items_of(module):
+            answers.notes[item.id].append(message)
+    else:
+        answers.problems.append(message)
+
+
+def _grade_id(cell) -> str | None:
+    metadata = cell.get("metadata") or {}
+    nbgrader = metadata.get("nbgrader") or {}
+    return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _drop_unparsable(answers: Answers) -> None:
+    """An answer that is not valid Python would break its whole module: it is
+    left out instead, so only its own item loses points."""
+    for item_id, code in list(answers.code.items()):
+        try:
+            ast.parse(code)
+        except (SyntaxError, ValueError) as exc:
+            where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+            message = getattr(exc, "msg", None) or str(exc)
+            answers.notes[item_id].append(
+                f"answer cell `{item_id}` is not valid Python{where}: {message}; "
+                "it was left out (IPython magics and shell lines are not allowed in answer cells)")
+            del answers.code[item_id]
+
+
+def _note_missing(paths: list[Path], answers: Answers) -> None:
+    """An item of a module the notebooks answer, but with no answer cell of its own."""
+    for module in answers.modules:
+        for item in catalogue.items_of(module):
+            if item.id not in answers.code and not answers.notes[item.id]:
+                answers.notes[item.id].append(
+                    f"no answer cell `{item.id}` in {', '.join(p.name for p in paths)}: "
+                    "its names are missing (was the cell deleted?)")
+
+
+def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
+    """One module file per answered module: trusted setup plus the answers."""
+    for module in answers.modules:
+        parts = module_parts.split((SOLUTIONS / f"{module}.py").read_text(), module)
+        mine = {item: answers.code[item] for item in parts.answers if item in answers.code}
+        (folder / f"{module}.py").write_text(module_parts.assemble(parts.setup, mine))
+    return answers.modules
+
+
+def grade(path: Path, *, modules: tuple[str, ...] | None = None, quiet: bool = True) -> Report:
+    """The report for a notebook or a folder of notebooks.
+
+    Only the modules the notebooks answer are run (or those of `modules`, if
+    given); every other item is `missing`, as for a module folder without
+    that file.
+    """
+    from autograder import grading  # grading dispatches here: import late
+
+    answers = read_answers(notebooks_in(path))
+    for problem in answers.problems:
+        click.echo(f"note: {problem}", err=True)
+    wanted = tuple(m for m in answers.modules if modules is None or m in modules)
+    if wanted:
+        with tempfile.TemporaryDirectory(prefix="notebook-modules-") as folder:
+            write_modules(answers, Path(folder))
+            report = grading.grade(Path(folder), quiet=quiet, modules=wanted)
+    else:
+        report = Report([score_item(item, [], missing=True) for item in catalogue.load()])
+    for item in report.items:
+        if modules is None or catalogue.by_id()[item.id].module in modules:
+            notes = answers.notes.get(item.id, [])
+            item.tests[:0] = [TestResult(NOTE, False, note, weight=0) for note in notes]
+    return report
