@@ -58,13 +58,22 @@ def generate(check: bool, into: Path) -> None:
 )
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of standard output.")
-def grade(path: Path, fmt: str, output: Path | None) -> None:
+@click.option("--fail-under", type=click.FloatRange(min=0), metavar="SCORE",
+              help="Exit 1 when the points are below SCORE (the report is still written).")
+def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None) -> None:
     """Grade the modules in PATH (default: exercises/) with the hidden suites.
 
-    Exits 0 whenever grading ran to the end, whatever the score.
+    Exits 0 whenever grading ran to the end, whatever the score; 1 when
+    --fail-under SCORE is given and the points are below it; 2 for a usage
+    error; 3 when the grader itself failed.
     """
-    from autograder import grading, report
+    from autograder import catalogue, grading, report
 
+    if fail_under is not None and fail_under > catalogue.max_score():
+        # a gate no submission can pass is a typo, not a policy
+        raise click.BadParameter(
+            f"{fail_under:g} is more than the {catalogue.max_score()} points there are.",
+            param_hint="'--fail-under'")
     try:
         result = grading.grade(path)
     except grading.GraderError as exc:
@@ -83,6 +92,9 @@ def grade(path: Path, fmt: str, output: Path | None) -> None:
             output.write_text(text)
     if fmt != "table" or output is not None:
         click.echo(f"Points {result.score:g}/{result.max_score:g}", err=True)
+    if fail_under is not None and result.score < fail_under:
+        click.echo(f"Points {result.score:g} are below --fail-under {fail_under:g}.", err=True)
+        sys.exit(1)
 
 
 @main.command("bench")
@@ -127,3 +139,100 @@ def bench(path: Path, plot_file: Path | None, json_file: Path | None, device: st
         bench_report.plot(result, plot_file)
         click.echo(f"wrote {plot_file}", err=True)
 
+
+@main.command("student-template")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+def student_template(out_dir: Path) -> None:
+    """Build OUT_DIR: the repository a course publishes to its students.
+
+    It holds exercises/, a README, the pinned requirements and a GitHub
+    Actions workflow that grades every push; never the solutions or the
+    hidden suites. docs/student-template.md says how to publish it.
+    """
+    from autograder import student_template as template
+
+    try:
+        written = template.build(out_dir)
+    except template.TemplateError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name in written:
+        click.echo(f"wrote {out_dir / name}")
+    click.echo(f"{out_dir} is ready ({len(written)} files changed).")
+
+
+@main.command("render")
+@click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt",
+    type=click.Choice(["table", "json", "gradescope", "junit", "markdown"]),
+    default="table", show_default=True, help="How to write the report.",
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of standard output.")
+def render(report_file: Path, fmt: str, output: Path | None) -> None:
+    """Write the JSON report REPORT_FILE (from `grade --format json`) in another format.
+
+    One grading, several views of it: no second run that could differ.
+    """
+    from autograder import report, report_file as saved
+
+    try:
+        result = saved.read(report_file)
+    except saved.ReportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "table":
+        report.to_table(result)
+        return
+    text = report.RENDERERS[fmt](result)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
+@main.command("annotate")
+@click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--folder", default="exercises", show_default=True,
+              help="Where the graded modules are, relative to the repository root.")
+@click.option("--page", type=click.IntRange(min=1),
+              help="Only the failing items of this page of ten (GitHub's limit per step).")
+def annotate(report_file: Path, folder: str, page: int | None) -> None:
+    """Print a GitHub Actions `::error` annotation for each item that lost points."""
+    from autograder import annotations, report_file as saved
+
+    try:
+        result = saved.read(report_file)
+    except saved.ReportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in annotations.commands(result, folder, page):
+        click.echo(line)
+
+
+@main.command("batch")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for grades.csv and one JSON report per student.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, show_default="the CPU count",
+              help="Submissions graded at the same time.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+              help="Seconds one submission may take before it is stopped and recorded as a timeout.")
+def batch_command(submissions: Path, out: Path, workers: int | None, timeout: float) -> None:
+    """Grade every student in SUBMISSIONS (a folder or notebook each) into OUT.
+
+    A rerun resumes: it keeps every report that graded the same content.
+    """
+    import os
+    import signal
+
+    from autograder import batch
+
+    signal.signal(signal.SIGTERM, batch.interrupt)
+    try:
+        summary = batch.run(submissions, out, workers=workers or os.cpu_count() or 1, timeout=timeout)
+    except batch.BatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished reports are in {out}; run the same command again to resume",
+                   err=True)
+        sys.exit(130)
+    click.echo(f"graded {summary.graded}, failed {summary.failed}, kept {summary.kept}; wrote {summary.csv}")
