@@ -1,0 +1,146 @@
+"""A batch's results on disk: one JSON report per student and grades.csv.
+
+A report is the grader's JSON (docs/SPEC.md) with one more key, `batch`, that
+says whose submission it is, a hash of what was graded and how grading went.
+When grading failed (the grader crashed, or ran out of time) the report holds
+only the `batch` key. Every file is written to a temporary name and renamed,
+so a report on disk is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import jsonschema
+
+from autograder import catalogue
+
+CSV_NAME = "grades.csv"
+TEMP_SUFFIX = ".partial"  # what an interrupted write leaves behind
+GRADED, ERROR, TIMEOUT = "graded", "error", "timeout"
+
+SCHEMA = {
+    "type": "object",
+    "required": ["batch"],
+    "properties": {
+        "batch": {
+            "type": "object",
+            "required": ["student", "sha256", "status", "error"],
+            "properties": {
+                "student": {"type": "string"},
+                "sha256": {"type": ["string", "null"]},
+                "status": {"enum": [GRADED, ERROR, TIMEOUT]},
+                "error": {"type": "string"},
+                "seconds": {"type": "number"},
+            },
+        },
+        "score": {"type": "number"},
+        "max_score": {"type": "number"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "score", "max_score", "status"],
+                "properties": {"id": {"type": "string"}, "score": {"type": "number"}},
+            },
+        },
+    },
+    # A graded report carries the grader's scores; a failure need not.
+    "if": {"properties": {"batch": {"properties": {"status": {"const": GRADED}}}}},
+    "then": {"required": ["score", "max_score", "items"]},
+}
+
+
+def report_path(out: Path, student: str) -> Path:
+    return out / f"{student}.json"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename it into place."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the grades from the course's team
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save(out: Path, report: dict) -> Path:
+    path = report_path(out, report["batch"]["student"])
+    write_atomically(path, json.dumps(report, indent=2) + "\n")
+    return path
+
+
+def remove_partial_files(out: Path) -> list[Path]:
+    """Delete what a killed batch left half-written."""
+    stale = sorted(out.glob(f".*{TEMP_SUFFIX}"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def load(out: Path, student: str) -> dict | None:
+    """The student's report, or None when it is absent, torn or malformed."""
+    try:
+        report = json.loads(report_path(out, student).read_text(encoding="utf-8"))
+        jsonschema.validate(report, SCHEMA)
+    except (OSError, ValueError, jsonschema.ValidationError):
+        return None
+    if report["batch"]["student"] != student:
+        return None
+    if report["batch"]["status"] == GRADED and [i["id"] for i in report["items"]] != item_ids():
+        return None  # graded against another catalogue: its columns would not fit
+    return report
+
+
+def is_final(report: dict | None, sha256: str | None) -> bool:
+    """A rerun keeps a report that graded exactly this content; failures are retried."""
+    return (report is not None and sha256 is not None
+            and report["batch"]["status"] == GRADED and report["batch"]["sha256"] == sha256)
+
+
+def item_ids() -> list[str]:
+    return [item.id for item in catalogue.load()]
+
+
+def header() -> list[str]:
+    return ["student", "status", "score", "max_score", *item_ids(), "error"]
+
+
+def row(student: str, report: dict | None) -> dict[str, str]:
+    if report is None:
+        return {"student": student, "status": "no report", "max_score": number(catalogue.max_score())}
+    batch = report["batch"]
+    values = {"student": student, "status": batch["status"], "error": batch["error"]}
+    if batch["status"] != GRADED:
+        # No score at all rather than a 0 that could pass for a grade.
+        return values | {"max_score": number(catalogue.max_score())}
+    values |= {"score": number(report["score"]), "max_score": number(report["max_score"])}
+    values |= {item["id"]: number(item["score"]) for item in report["items"]}
+    return values
+
+
+def number(value: float) -> str:
+    return format(value, "g")
+
+
+def write_csv(out: Path, students: list[str]) -> Path:
+    """grades.csv from the reports on disk: one row per student, sorted."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=header(), restval="")
+    writer.writeheader()
+    for student in sorted(students):
+        writer.writerow(row(student, load(out, student)))
+    path = out / CSV_NAME
+    write_atomically(path, text.getvalue())
+    return path
