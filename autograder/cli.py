@@ -236,3 +236,23 @@ def batch_command(submissions: Path, out: Path, workers: int | None, timeout: fl
                    err=True)
         sys.exit(130)
     click.echo(f"graded {summary.graded}, failed {summary.failed}, kept {summary.kept}; wrote {summary.csv}")
+
+
+@main.command("gradescope-bundle")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def gradescope_bundle(out: Path) -> None:
+    """Build OUT (a .zip): the autograder to upload to Gradescope.
+
+    It holds setup.sh and run_autograder at its root, the grader with its
+    hidden suites, the reference solutions and the pinned requirements.
+    docs/gradescope.md says how to upload and test it.
+    """
+    from autograder.gradescope import bundle
+
+    if not out.parent.is_dir():
+        raise click.ClickException(f"{out.parent} is not a folder.")
+    try:
+        names = bundle.write(out)
+    except bundle.BundleError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {out} ({len(names)} files)")
