@@ -256,3 +256,46 @@ def gradescope_bundle(out: Path) -> None:
     except bundle.BundleError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {out} ({len(names)} files)")
+
+
+@main.command("gradebook")
+@click.option("--course-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("."), show_default="the current folder",
+              help="nbgrader's course folder (holds submitted/ and nbgrader_config.py).")
+@click.option("--assignment", default="foundations", show_default=True, help="The nbgrader assignment.")
+@click.option("--db", "db_url", metavar="URL",
+              help="The gradebook's SQLAlchemy URL (default: nbgrader's config, else COURSE_DIR/gradebook.db).")
+@click.option("--student", "students", multiple=True, metavar="ID",
+              help="Only this student (repeatable; default: every student with a submission).")
+def gradebook(course_dir: Path, assignment: str, db_url: str | None, students: tuple[str, ...]) -> None:
+    """Grade submitted notebooks in the sandbox and write the scores into nbgrader's gradebook.
+
+    Run it after `nbgrader autograde`: it sets the auto score of every
+    `<item>_tests` cell; manual scores and manually graded cells stay as they are.
+    Exits 1 when a student or the assignment has no record, 3 when the grader failed.
+    """
+    from nbgrader.api import MissingEntry
+
+    from autograder import grading, nbgrader_gradebook
+
+    coursedir = nbgrader_gradebook.course_directory(course_dir, db_url)
+    if not nbgrader_gradebook.database_exists(coursedir.db_url):
+        raise click.ClickException(f"no gradebook at {coursedir.db_url}: run `nbgrader "
+                                   "generate_assignment` and `nbgrader autograde` first, or pass --db.")
+    status = 0
+    try:
+        for result in nbgrader_gradebook.update(coursedir, assignment, students):
+            if result.ok:
+                click.echo(f"{result.student}: {result.score:g}/{result.max_score:g} sandbox points "
+                           f"written to {result.written} test cells"
+                           + (f"; changed {', '.join(result.changes)}" if result.changes else ""))
+            else:
+                status = 1
+            for message in result.messages:
+                click.echo(f"{result.student}: {message}", err=True)
+    except MissingEntry:
+        raise click.ClickException(f"the gradebook has no assignment '{assignment}'.") from None
+    except grading.GraderError as exc:
+        click.echo(f"grader failure: {exc}", err=True)
+        sys.exit(3)
+    sys.exit(status)

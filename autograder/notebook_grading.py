@@ -168,15 +168,21 @@ def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
 
 
 def grade(path: Path, *, modules: tuple[str, ...] | None = None, quiet: bool = True) -> Report:
-    """The report for a notebook or a folder of notebooks.
+    """The report for a notebook or a folder of notebooks."""
+    return grade_notebooks(notebooks_in(path), modules=modules, quiet=quiet)
 
-    Only the modules the notebooks answer are run (or those of `modules`, if
-    given); every other item is `missing`, as for a module folder without
+
+def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None,
+                    quiet: bool = True) -> Report:
+    """The report for these notebooks, graded together.
+
+    Only the modules the notebooks answer are run (of those, only `modules`
+    if given); every other item is `missing`, as for a module folder without
     that file.
     """
     from autograder import grading  # grading dispatches here: import late
 
-    answers = read_answers(notebooks_in(path))
+    answers = read_answers(paths)
     for problem in answers.problems:
         click.echo(f"note: {problem}", err=True)
     wanted = tuple(m for m in answers.modules if modules is None or m in modules)

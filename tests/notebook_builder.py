@@ -11,9 +11,10 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
 from autograder import catalogue, module_parts
-from conftest import EXERCISES, SOLUTIONS
+from conftest import SOLUTIONS
 
 
 def _meta(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: int | None = None):
@@ -35,15 +36,13 @@ def test_cell_source(item_id: str) -> str:
 test_cell_source.__test__ = False  # a builder, not a test
 
 
-def source_notebook(module: str, answers_from: Path = SOLUTIONS):
-    """The source notebook of a module: the reference's setup, and the answers
-    of `answers_from` (solutions/ by default)."""
-    setup = module_parts.split((SOLUTIONS / f"{module}.py").read_text(), module).setup
-    parts = module_parts.split((answers_from / f"{module}.py").read_text(), module)
+def source_notebook(module: str):
+    """The source notebook of a module, solutions included."""
+    parts = module_parts.split((SOLUTIONS / f"{module}.py").read_text(), module)
     items = catalogue.by_id()
     cells = [
         new_markdown_cell(f"# {module}"),
-        new_code_cell(setup, metadata=_meta(f"{module}_setup", solution=False,
+        new_code_cell(parts.setup, metadata=_meta(f"{module}_setup", solution=False,
                                                   grade=False, locked=True)),
         new_code_cell("from nbchecks import check", metadata=_meta(
             f"{module}_checks", solution=False, grade=False, locked=True)),
@@ -63,13 +62,12 @@ def source_notebook(module: str, answers_from: Path = SOLUTIONS):
 
 
 def stub_notebook(module: str):
-    """A notebook as a student gets it, untouched: every answer a stub.
-
-    The stubs come from exercises/ (they raise NotImplementedError as
-    nbgrader's code stub does), not from nbgrader's ClearSolutions, which
-    needs every `### BEGIN SOLUTION` region whole inside one answer cell.
-    """
-    return source_notebook(module, answers_from=EXERCISES)
+    """A notebook as a student gets it, untouched: nbgrader's own release steps
+    replace each solution region with its stub and drop the hidden tests."""
+    notebook = source_notebook(module)
+    for step in (ClearSolutions(), ClearHiddenTests()):
+        notebook, _ = step.preprocess(notebook, {})
+    return notebook
 
 
 def file_name(module: str) -> str:
