@@ -175,6 +175,9 @@ def test_linters_reject_a_broken_workflow(template, tmp_path, linter):
 def test_workflow_grades_with_the_private_grader(workflow):
     checkouts = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
     grader = next(s["with"] for s in checkouts if s.get("with", {}).get("path") == "grader")
+    # an unset variable would make actions/checkout fetch the student's own repository
+    guard = next(i for i, s in enumerate(steps(workflow)) if "GRADER_REPOSITORY" in s.get("env", {}))
+    assert guard < steps(workflow).index(checkouts[-1]) and "exit 1" in steps(workflow)[guard]["run"]
     assert grader["repository"] == "${{ vars.GRADER_REPOSITORY }}"
     assert grader["token"] == "${{ secrets.GRADER_TOKEN }}"
     assert all(s["with"]["persist-credentials"] is False for s in checkouts)
