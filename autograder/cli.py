@@ -299,3 +299,36 @@ def gradebook(course_dir: Path, assignment: str, db_url: str | None, students: t
         click.echo(f"grader failure: {exc}", err=True)
         sys.exit(3)
     sys.exit(status)
+
+
+@main.command("notebooks")
+@click.option("--check", is_flag=True, help="Only report stale files; exit 1 if any.")
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    show_default="the repository",
+    help="The course folder whose source/ and release/ to regenerate or check.",
+)
+def notebooks(check: bool, into: Path | None) -> None:
+    """Regenerate the nbgrader notebooks: source/foundations/, then release/ by nbgrader."""
+    from autograder import notebook_release
+
+    target = into if into is not None else notebook_release.ROOT
+    try:
+        if check:
+            stale = notebook_release.stale_files(target)
+        else:
+            changed = notebook_release.write(target)
+    except notebook_release.ReleaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if check:
+        for name in stale:
+            click.echo(f"stale: {target / name}")
+        if stale:
+            click.echo("source/ or release/ is out of date: run `python -m autograder notebooks`.")
+            sys.exit(1)
+        click.echo(f"{target / 'source'} and {target / 'release'} are up to date.")
+        return
+    for name in changed:
+        click.echo(f"wrote {target / name}")
