@@ -213,6 +213,11 @@ class Timing:
         """Call once (within the budget) and compare with `expected`."""
         if self.result.status != "ok":
             return
+        try:
+            self.side.kept()  # a (re)start of the child is not the variant's time
+        except (ChildGone, StudentError) as exc:
+            self.fail("crashed", str(exc))
+            return
         start = time.perf_counter()
         try:
             outcome = self.side.call(self.variant, timeout=self.budget)
@@ -261,6 +266,11 @@ class Timing:
             self.result.seconds = per_call
         self.result.calls += number
         return took
+
+    def finish(self) -> Measurement:
+        if self.result.status == "ok" and not self.result.timed:
+            self.fail("too slow", f"the {self.budget:g} s budget ran out before a timed batch")
+        return self.result
 
     def fail(self, status: str, detail: str) -> None:
         self.result = Measurement(status=status, detail=detail)
@@ -343,6 +353,10 @@ def run(folder: Path, *, sizes=DEFAULT_SIZES, device: str = "cpu", budget: float
     bench = Bench([], device, budget, rounds, str(folder))
     try:
         bench.student_note = student_problem(student)
+        try:
+            reference.ensure_started()  # both children up before any clock starts
+        except ChildGone:
+            pass  # every reference row will say so
         for size in sizes:
             a, b = inputs(size)
             expected = a.double() @ b.double()
@@ -360,7 +374,7 @@ def run(folder: Path, *, sizes=DEFAULT_SIZES, device: str = "cpu", budget: float
                         absent = skip_loops(bench.rows, name, size, budget)
                     timings[name] = Timing(side, variant, budget, absent)
                 ladder_step(list(timings.values()), expected, rounds)
-                bench.rows.append(Row(size, variant, timings["student"].result, timings["reference"].result))
+                bench.rows.append(Row(size, variant, timings["student"].finish(), timings["reference"].finish()))
     finally:
         student.close()
         reference.close()
