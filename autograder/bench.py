@@ -153,6 +153,7 @@ class Side:
 
     def __init__(self, child: Submission, a: torch.Tensor, b: torch.Tensor, device: str):
         self.child, self.a, self.b, self.device = child, a, b, device
+        self.synchronise = device == "cuda"  # kernels run asynchronously there
         self._kept_at = None
         self._kept: dict[str, Remote] = {}
 
@@ -162,7 +163,7 @@ class Side:
             a = self.child.keep(self.a, self.device)
             b = self.child.keep(self.b, self.device)
             self._kept = {"a": a, "b": b, "@": self.child.get(a, "__matmul__")}
-            if self.device == "cuda":
+            if self.synchronise:
                 # Reading one element back waits for every kernel queued before it.
                 one = self.child.keep(torch.zeros(1), self.device)
                 self._kept["sync"] = self.child.get(one, "item")

@@ -139,3 +139,23 @@ def test_bad_size_is_a_usage_error(size):
     result = CliRunner().invoke(main, ["bench", str(SOLUTIONS), "--size", size])
     assert result.exit_code == 2
     assert "ROWSxINNERxCOLS" in result.output
+
+
+def test_synchronised_batches_wait_for_the_device_and_stay_timed():
+    """The CUDA path's batch (calls, then one element read back from the
+    device) exercised on the CPU, where it must still time the calls."""
+    from autograder import bench as ladder
+    from autograder.sandbox.parent import Submission
+
+    a, b = ladder.inputs(ladder.Size(2, 40, 3))
+    child = Submission(ladder.MODULE, SOLUTIONS)
+    try:
+        side = ladder.Side(child, a, b, "cpu")
+        side.synchronise = True
+        assert set(side.kept()) == {"a", "b", "@", "sync"}
+        assert side.batch("matmul_einsum", 5, timeout=10) > 0
+        child.close()  # a restarted child gets its inputs (and the sync handle) again
+        assert side.batch("@", 5, timeout=10) > 0
+        assert child.starts == 2
+    finally:
+        child.close()
