@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -12,30 +13,7 @@ from autograder import catalogue
 from autograder.report import Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown
 
 # Gradescope's results.json, as its autograder documentation describes it.
-GRADESCOPE_SCHEMA = {
-    "type": "object",
-    "required": ["tests"],
-    "properties": {
-        "score": {"type": "number"},
-        "output": {"type": "string"},
-        "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
-        "tests": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "score", "max_score"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "score": {"type": "number"},
-                    "max_score": {"type": "number"},
-                    "status": {"enum": ["passed", "failed"]},
-                    "output": {"type": "string"},
-                    "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
-                },
-            },
-        },
-    },
-}
+GRADESCOPE_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.json").read_text())
 
 SPEC_SCHEMA = {
     "type": "object",
