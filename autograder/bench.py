@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -97,7 +97,6 @@ class Bench:
     rounds: int
     student_folder: str
     student_note: str = ""  # why the submission's side is empty, if it is
-    started: float = field(default_factory=time.time)
 
     def row(self, size: Size, variant: str) -> Row:
         return next(r for r in self.rows if r.size == size and r.variant == variant)
