@@ -14,6 +14,7 @@ from autograder import catalogue, grading
 from autograder.cli import main
 from autograder.report import Report, TestResult, score_item
 from conftest import ROOT, SOLUTIONS
+from junit_schema import REQUIRED_BUT_ERRORS, problems
 
 
 def made_up_report(points_lost_on: set[str]) -> Report:
@@ -66,4 +67,4 @@ def test_the_real_grader_under_the_gate(tmp_path):
     )
     assert done.returncode == 1, done.stderr[-3000:]
     assert "Points 10 are below --fail-under 10.5." in done.stderr
-    assert out.read_text().startswith("<?xml")
+    assert problems(out.read_text(), REQUIRED_BUT_ERRORS) == []  # written, and JUnit XML
