@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 import types
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 GRADING_MODULE = "autograder.notebook"  # present only inside the autograder's kernel
+NO_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,18 @@ def run_checks(item_id: str, namespace: dict) -> list[Outcome]:
         str(test_file), "-m", item_id, "-c", str(HERE / "pytest.ini"), "--rootdir", str(HERE),
         "-p", "no:cacheprovider", "-p", "no:faulthandler", "--capture=sys", "-q",
     ]
+    autoload = os.environ.get(NO_AUTOLOAD)
+    # Installed pytest plugins (hypothesis, xdist, ...) play no part in these
+    # checks and cost seconds to load; pytest's own report would repeat ours.
+    os.environ[NO_AUTOLOAD] = "1"
     try:
-        # pytest's own report would repeat ours: keep its output out of the notebook.
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             pytest.main(args, plugins=[collector])
     finally:
+        if autoload is None:
+            del os.environ[NO_AUTOLOAD]
+        else:
+            os.environ[NO_AUTOLOAD] = autoload
         sys.modules.pop(f"test_{module}", None)
         if saved is None:
             sys.modules.pop(module, None)
