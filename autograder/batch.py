@@ -164,7 +164,10 @@ def grade(student: Student, sha256: str | None, *, timeout: float, graders: Grad
         return outcome(gradebook.ERROR, f"cannot read the submission: {unreadable(student.path)}")
     with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
         output = Path(tmp) / "report.json"
-        process = graders.start([*command, str(student.path), "--format", "json", "--output", str(output)])
+        try:
+            process = graders.start([*command, str(student.path), "--format", "json", "--output", str(output)])
+        except OSError as exc:  # out of processes or memory: this student only
+            return outcome(gradebook.ERROR, f"could not start the grader: {exc}")
         try:
             _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
