@@ -229,6 +229,7 @@ def run(submissions: Path, out: Path, *, workers: int, timeout: float,
                       markup=False, highlight=False)
 
     graders = Graders()
+    # Threads suffice: each one only waits on its grading process.
     columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     # Off a terminal the bar is left out; the one line per student remains.
     with Progress(*columns, console=console, disable=not console.is_terminal) as progress, \
