@@ -21,7 +21,7 @@ from contextlib import ExitStack, nullcontext
 
 import torch
 
-from autograder.sandbox import probes, wire
+from autograder.sandbox import landlock, probes, wire
 from autograder.sandbox.tracer import Trace
 
 # Environment a child keeps; everything else (tokens, paths to the grader) goes.
@@ -254,11 +254,31 @@ def lock_down(workdir: str, limits: dict) -> None:
         if hard != resource.RLIM_INFINITY:
             hard_value = min(hard_value, hard)
         resource.setrlimit(limit, (value, hard_value))
+    landlock.restrict(readable_paths(), [workdir])
     if os.geteuid() == 0 and python_readable_by_others():  # graded as root: drop to nobody
         os.setgroups([])
         os.setgid(65534)
         os.setuid(65534)
     torch.set_num_threads(1)  # one thread: steadier timings, no oversubscription
+
+
+# Where the grader keeps what a submission must never read.
+PRIVATE = [os.path.abspath(os.path.join(os.path.dirname(__file__), *parts))
+           for parts in (("..", "..", "solutions"), ("..", "hidden"))]
+SYSTEM = ["/usr", "/lib", "/lib64", "/etc", "/dev", "/sys", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat"]
+
+
+def readable_paths() -> list[str]:
+    """The Python installation, the system's libraries and this process's own
+    /proc entry: no folder that holds the grader's private files."""
+    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path,
+                  os.path.dirname(os.path.abspath(__file__)), f"/proc/{os.getpid()}", *SYSTEM]
+    found = []
+    for path in candidates:
+        path = os.path.abspath(path or ".")
+        if not any(private == path or private.startswith(path + os.sep) for private in PRIVATE):
+            found.append(path)
+    return list(dict.fromkeys(found))
 
 
 @functools.cache
