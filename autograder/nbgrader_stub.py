@@ -19,7 +19,8 @@ class ClearSolutionsNamingItem(ClearSolutions):
         if item is None or cell.cell_type != "code":
             return super().preprocess_cell(cell, resources, cell_index)
         default = self.code_stub
-        self.code_stub = {**default, "python": f'# YOUR CODE HERE\nraise NotImplementedError("{not_started_message(item)}")'}
+        stub = f'# YOUR CODE HERE\nraise NotImplementedError("{not_started_message(item)}")'
+        self.code_stub = {**default, "python": stub}
         try:
             return super().preprocess_cell(cell, resources, cell_index)
         finally:

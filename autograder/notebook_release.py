@@ -47,7 +47,7 @@ def nbgrader_config(root: Path, db_url: str | None = None) -> Config:
 
 
 @contextlib.contextmanager
-def _own_scripts_on_path() -> Iterator[None]:
+def own_scripts_on_path() -> Iterator[None]:
     """nbgrader runs the `alembic` command by name; find ours even when PATH lacks .venv/bin."""
     saved = os.environ.get("PATH", "")
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved])
@@ -69,10 +69,10 @@ def build(root: Path, db_url: str | None = None) -> Path:
     root = Path(root)
     notebook_source.write(root / "source" / ASSIGNMENT)
     api = NbGraderAPI(config=nbgrader_config(root, db_url))
-    with _own_scripts_on_path():
+    with own_scripts_on_path():
         result = api.generate_assignment(ASSIGNMENT, force=True)
     if not result["success"]:
-        raise ReleaseError(f"nbgrader generate_assignment failed:\n{result['error']}\n{result['log']}")
+        raise ReleaseError(f"nbgrader generate_assignment failed:\n{result.get('error', '')}\n{result.get('log', '')}")
     return root
 
 

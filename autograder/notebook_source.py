@@ -161,11 +161,3 @@ def write(folder: Path) -> None:
             path.unlink()
     for name, text in expected_files().items():
         (folder / name).write_text(text)
-
-
-def cells_by_grade_id(path: Path) -> dict[str, nbformat.NotebookNode]:
-    """The nbgrader cells of a notebook file, by grade_id (for tests and tools)."""
-    nb = nbformat.read(path, as_version=4)
-    return {cell.metadata["nbgrader"]["grade_id"]: cell
-            for cell in nb.cells if "nbgrader" in cell.metadata}
-
