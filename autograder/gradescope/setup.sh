@@ -25,8 +25,9 @@ if ! "$PYTHON" -m venv --help >/dev/null 2>&1 || ! "$PYTHON" -c 'import ensurepi
 fi
 
 "$PYTHON" -m venv "$VENV"
-# torch first, from the CPU-only index, so that nothing pulls the CUDA wheels;
-# then the package itself with every other version pinned by constraints.txt.
+# torch alone first, from the CPU-only index, so that nothing pulls the CUDA
+# wheels; then the package, which brings torch's own dependencies with the rest,
+# every version pinned by constraints.txt.
 TORCH_PIN="$(grep -E '^torch==' "$SOURCE/constraints.txt")"
 "$VENV/bin/pip" install -q --no-deps --index-url "$TORCH_INDEX" "$TORCH_PIN"
 "$VENV/bin/pip" install -q -c "$SOURCE/constraints.txt" -e "$SOURCE"
