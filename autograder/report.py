@@ -7,6 +7,7 @@ JUnit XML and Gradescope's results.json are other views of the same data.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -135,8 +136,13 @@ def to_gradescope(report: Report) -> str:
     tests = []
     for item in report.items:
         failed = [t for t in item.tests if not t.passed]
-        output = "\n".join(f"- {t.name}: {t.message}" for t in failed) or "All checks passed."
-        if failed and item.id in hints:
+        output = "\n".join(f"- {t.name}: {t.message}" for t in failed)
+        if not output:
+            output = ("All checks passed." if item.status == "passed"
+                      else f"{hints[item.id].module}.py is missing from the submission."
+                      if item.status == "missing" and item.id in hints
+                      else item.first_failure or item.status)
+        if item.score < item.max_score and item.id in hints:
             output += f"\n\nHint: {hints[item.id].hint}"
         tests.append(
             {
@@ -162,7 +168,7 @@ def to_junit(report: Report) -> str:
         failures = sum(not t.passed for t in item.tests)
         suite = ET.SubElement(
             suites, "testsuite", name=item.id, tests=str(max(1, len(item.tests))),
-            failures=str(failures if item.tests else 1),
+            failures=str(failures if item.tests else 1), errors="0",
         )
         ET.SubElement(suite, "properties")
         for key, value in (("score", item.score), ("max_score", item.max_score), ("status", item.status)):
@@ -170,11 +176,18 @@ def to_junit(report: Report) -> str:
         for test in item.tests:
             case = ET.SubElement(suite, "testcase", classname=item.id, name=test.name)
             if not test.passed:
-                ET.SubElement(case, "failure", message=test.message[:500]).text = test.message
+                message = _xml_text(test.message)
+                ET.SubElement(case, "failure", message=message[:500]).text = message
         if not item.tests:
             case = ET.SubElement(suite, "testcase", classname=item.id, name=item.status)
             ET.SubElement(case, "failure", message=item.status)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _xml_text(text: str) -> str:
+    """XML 1.0 allows no control characters but tab and newlines; a student's
+    exception message (an ANSI colour code, say) may carry any."""
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
 
 
 def to_table(report: Report, console=None) -> None:

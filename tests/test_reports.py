@@ -99,3 +99,13 @@ def test_markdown_has_a_row_per_item_and_escapes_pipes(report):
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert len(rows) == 39
     assert all(line.count(" | ") == 4 for line in rows)
+
+
+def test_gradescope_says_a_module_is_missing_and_gives_the_hint(report):
+    tests = {t["name"].split(":")[0]: t for t in json.loads(to_gradescope(report))["tests"]}
+    missing = tests["conv2d_unfold"]
+    assert missing["score"] == 0
+    assert "research.py is missing" in missing["output"]
+    assert catalogue.by_id()["conv2d_unfold"].hint in missing["output"]
+    assert "All checks passed" not in missing["output"]
+    assert tests["relu"]["output"] == "All checks passed."
