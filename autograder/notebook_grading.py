@@ -87,8 +87,8 @@ def read_answers(paths: list[Path]) -> Answers:
     for item_id, places in seen_in.items():
         if len(places) > 1:
             answers.notes[item_id].append(
-                f"answer cell `{item_id}` appears {len(places)} times ({', '.join(places)}); "
-                "the last one was graded")
+                f"answer cell `{item_id}` appears {len(places)} times "
+                f"(in {', '.join(dict.fromkeys(places))}); the last one was graded")
     _drop_unparsable(answers)
     _note_missing(paths, answers)
     return answers
@@ -150,12 +150,13 @@ def _drop_unparsable(answers: Answers) -> None:
 
 def _note_missing(paths: list[Path], answers: Answers) -> None:
     """An item of a module the notebooks answer, but with no answer cell of its own."""
+    where = paths[0].name if len(paths) == 1 else f"the {len(paths)} notebooks"
     for module in answers.modules:
         for item in catalogue.items_of(module):
             if item.id not in answers.code and not answers.notes[item.id]:
                 answers.notes[item.id].append(
-                    f"no answer cell `{item.id}` in {', '.join(p.name for p in paths)}: "
-                    "its names are missing (was the cell deleted?)")
+                    f"no answer cell `{item.id}` in {where}: its names are missing "
+                    "(was the cell deleted?)")
 
 
 def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
