@@ -277,10 +277,10 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str, args
     """`name` of the submission must beat the reference's `slower` by `factor`.
 
     Each side runs in batches sized so that a batch takes about `BATCH`
-    seconds, timed here (the child could lie about its own clock). Rounds
-    alternate between the two sides and the best time per call of each is
-    compared: load on the machine only slows both down, and a long batch
-    keeps the cost of waking the child up under load a small part of it.
+    seconds, timed from here (the child could lie about its own clock) as
+    the CPU time the kernel counts for the child, so time spent waiting for
+    a busy CPU does not count. Rounds alternate between the two sides and
+    the best time per call of each is compared.
     A submission that is hopelessly slow runs out of `budget` and loses only
     this check.
     """
