@@ -4,7 +4,7 @@ A student is a direct child of the submissions folder: a folder of modules or
 a notebook (`*.ipynb`); hidden entries are skipped. Each submission is graded
 by its own `python -m autograder grade` process, so it gets its own fork
 server and sandbox, and a crash or a hang costs that student only. Reports
-land in OUT/<student>.json as each one finishes (see autograder/gradebook.py);
+land in OUT/<student>.json as each one finishes (see autograder/batch_reports.py);
 a rerun skips every student whose report graded the same content.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from autograder import gradebook
+from autograder import batch_reports as reports
 
 GRADE = [sys.executable, "-m", "autograder", "grade"]
 GRACE = 5.0  # seconds a killed grader's fork server gets to kill its own children
@@ -161,28 +161,28 @@ def grade(student: Student, sha256: str | None, *, timeout: float, graders: Grad
         return (report or {}) | {"batch": batch}
 
     if sha256 is None:
-        return outcome(gradebook.ERROR, f"cannot read the submission: {unreadable(student.path)}")
+        return outcome(reports.ERROR, f"cannot read the submission: {unreadable(student.path)}")
     with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
         output = Path(tmp) / "report.json"
         try:
             process = graders.start([*command, str(student.path), "--format", "json", "--output", str(output)])
         except OSError as exc:  # out of processes or memory: this student only
-            return outcome(gradebook.ERROR, f"could not start the grader: {exc}")
+            return outcome(reports.ERROR, f"could not start the grader: {exc}")
         try:
             _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             kill(process)
             graders.finish(process)
-            return outcome(gradebook.TIMEOUT, f"grading took longer than {timeout:g} s and was stopped")
+            return outcome(reports.TIMEOUT, f"grading took longer than {timeout:g} s and was stopped")
         graders.finish(process)
         if process.returncode != 0:
-            return outcome(gradebook.ERROR, f"the grader exited with status {process.returncode}: "
+            return outcome(reports.ERROR, f"the grader exited with status {process.returncode}: "
                                             + last_lines(stderr))
         try:
             report = json.loads(output.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            return outcome(gradebook.ERROR, f"the grader wrote no readable report: {exc}")
-    return outcome(gradebook.GRADED, report=report)
+            return outcome(reports.ERROR, f"the grader wrote no readable report: {exc}")
+    return outcome(reports.GRADED, report=report)
 
 
 def unreadable(path: Path) -> str:
@@ -219,14 +219,14 @@ def run(submissions: Path, out: Path, *, workers: int, timeout: float,
     if not students:
         raise BatchError(f"no submissions in {submissions}: expected one folder or .ipynb per student")
     out.mkdir(parents=True, exist_ok=True)
-    gradebook.remove_partial_files(out)
+    reports.remove_partial_files(out)
     console = console or Console()
     hashes = {s.name: content_hash(s) for s in students}
-    todo = [s for s in students if not gradebook.is_final(gradebook.load(out, s.name), hashes[s.name])]
+    todo = [s for s in students if not reports.is_final(reports.load(out, s.name), hashes[s.name])]
     summary = Summary(kept=len(students) - len(todo))
     if summary.kept:
         console.print(f"{summary.kept} of {len(students)} already graded (reports up to date): kept",
-                      markup=False, highlight=False)
+                      markup=False, highlight=False, soft_wrap=True)
 
     graders = Graders()
     # Threads suffice: each one only waits on its grading process.
@@ -240,28 +240,30 @@ def run(submissions: Path, out: Path, *, workers: int, timeout: float,
             for done, future in enumerate(as_completed(futures), start=1):
                 report = future.result()
                 progress.advance(bar)
-                ok = report["batch"]["status"] == gradebook.GRADED
+                ok = report["batch"]["status"] == reports.GRADED
                 summary.graded += ok
                 summary.failed += not ok
-                progress.console.print(f"[{done}/{len(todo)}] {describe(report)}", markup=False, highlight=False)
+                # soft_wrap: one line per student, however long, for logs and greps.
+                progress.console.print(f"[{done}/{len(todo)}] {describe(report)}",
+                                       markup=False, highlight=False, soft_wrap=True)
         except BaseException:
             graders.stop_all()
             pool.shutdown(cancel_futures=True)
             raise
-    summary.csv = gradebook.write_csv(out, [s.name for s in students])
+    summary.csv = reports.write_csv(out, [s.name for s in students])
     return summary
 
 
 def grade_and_save(student: Student, sha256: str | None, out: Path, timeout: float,
                    graders: Graders) -> dict:
     report = grade(student, sha256, timeout=timeout, graders=graders)
-    gradebook.save(out, report)
+    reports.save(out, report)
     return report
 
 
 def describe(report: dict) -> str:
     batch = report["batch"]
-    if batch["status"] == gradebook.GRADED:
+    if batch["status"] == reports.GRADED:
         result = f"{report['score']:g}/{report['max_score']:g}"
     else:
         result = f"{batch['status']}: {batch['error']}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from autograder import batch, catalogue, gradebook
+from autograder import batch, batch_reports, catalogue
 from conftest import EXERCISES, ROOT, SOLUTIONS
 
 NEURONS = catalogue.items_of("neurons")
@@ -46,7 +45,7 @@ def make_course(folder: Path) -> Path:
 
 
 def read_csv(out: Path) -> list[dict[str, str]]:
-    with open(out / gradebook.CSV_NAME, newline="") as f:
+    with open(out / batch_reports.CSV_NAME, newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -87,7 +86,7 @@ def first_run(tmp_path_factory, worker_id):
 
 def test_gradebook_has_one_row_per_student_and_one_column_per_item(first_run):
     _, out, stdout = first_run
-    with open(out / gradebook.CSV_NAME, newline="") as f:
+    with open(out / batch_reports.CSV_NAME, newline="") as f:
         header = next(csv.reader(f))
     assert header == ["student", "status", "score", "max_score", *(i.id for i in catalogue.load()), "error"]
     assert [r["student"] for r in read_csv(out)] == ["alice", "bob", "ghost"]
@@ -194,7 +193,7 @@ def test_a_failing_grader_is_recorded_with_what_it_said(tmp_path, code, expected
                          command=[sys.executable, "-c", code])
     assert report["batch"]["status"] == "error"
     assert expected in report["batch"]["error"]
-    assert "score" not in report and gradebook.row("carol", report).get("score", "") == ""
+    assert "score" not in report and batch_reports.row("carol", report).get("score", "") == ""
 
 
 def test_the_content_hash_follows_what_the_grader_reads(tmp_path):
@@ -218,17 +217,17 @@ def test_only_a_complete_report_of_the_same_content_is_kept(tmp_path):
               "score": 2.0, "max_score": 90.0,
               "items": [{"id": i.id, "score": 0.0, "max_score": float(i.points), "status": "failed", "tests": []}
                         for i in catalogue.load()]}
-    gradebook.save(tmp_path, report)
-    assert gradebook.is_final(gradebook.load(tmp_path, "dan"), "abc")
-    assert not gradebook.is_final(gradebook.load(tmp_path, "dan"), "abd")  # the submission changed
-    assert gradebook.load(tmp_path, "eve") is None
+    batch_reports.save(tmp_path, report)
+    assert batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abc")
+    assert not batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abd")  # the submission changed
+    assert batch_reports.load(tmp_path, "eve") is None
 
     for broken in ({**report, "items": report["items"][1:]},                       # another catalogue
                    {**report, "batch": {**report["batch"], "status": "timeout"}},  # a failure: retried
                    {"batch": {**report["batch"]}},                                # graded, no scores
                    {**report, "batch": {**report["batch"], "student": "eve"}}):   # someone else's
-        gradebook.save(tmp_path, broken)
-        assert not gradebook.is_final(gradebook.load(tmp_path, "dan"), "abc"), broken
+        batch_reports.save(tmp_path, broken)
+        assert not batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abc"), broken
 
 
 @pytest.mark.parametrize("setup, message, status", [
