@@ -52,6 +52,9 @@ CASES = [
                 dict.fromkeys(MATMUL_ITEMS, "error")),
     matmul_case("exception at import", at_import("raise RuntimeError('boom at import')"),
                 dict.fromkeys(MATMUL_ITEMS, "error")),
+    # Waited for once, not once per test.
+    matmul_case("endless loop at import", at_import("while True:\n    pass\n"),
+                dict.fromkeys(MATMUL_ITEMS, "error")),
     Case("missing module", {}, dict.fromkeys(MATMUL_ITEMS, "missing")),
     matmul_case("missing name", MATMUL.replace("def matmul_einsum(", "def matmul_einsum_renamed("),
                 {"matmul_einsum": "failed", "matmul_shapes": None}),
