@@ -44,6 +44,31 @@ def generate(check: bool, into: Path) -> None:
         click.echo(f"wrote {into / name}")
 
 
+def report_options(command):
+    """--format and --output, shared by every command that writes a report."""
+    command = click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+                           help="Write the report to FILE instead of standard output.")(command)
+    return click.option(
+        "--format", "fmt",
+        type=click.Choice(["table", "json", "gradescope", "junit", "markdown"]),
+        default="table", show_default=True, help="How to write the report.",
+    )(command)
+
+
+def write_report(result, fmt: str, output: Path | None) -> None:
+    """A table on the terminal (JSON when written to a file), or the format asked for."""
+    from autograder import report
+
+    if fmt == "table" and output is None:
+        report.to_table(result)
+        return
+    text = report.to_json(result) if fmt == "table" else report.RENDERERS[fmt](result)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
 @main.command()
 @click.argument(
     "path",
@@ -51,13 +76,7 @@ def generate(check: bool, into: Path) -> None:
     type=click.Path(exists=True, path_type=Path),
     default=generator.EXERCISES,
 )
-@click.option(
-    "--format", "fmt",
-    type=click.Choice(["table", "json", "gradescope", "junit", "markdown"]),
-    default="table", show_default=True, help="How to write the report.",
-)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of standard output.")
+@report_options
 @click.option("--fail-under", type=click.FloatRange(min=0), metavar="SCORE",
               help="Exit 1 when the points are below SCORE (the report is still written).")
 def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None) -> None:
@@ -67,7 +86,7 @@ def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None) -
     --fail-under SCORE is given and the points are below it; 2 for a usage
     error; 3 when the grader itself failed.
     """
-    from autograder import catalogue, grading, report
+    from autograder import catalogue, grading
 
     if fail_under is not None and fail_under > catalogue.max_score():
         # a gate no submission can pass is a typo, not a policy
@@ -79,17 +98,7 @@ def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None) -
     except grading.GraderError as exc:
         click.echo(f"grader failure: {exc}", err=True)
         sys.exit(3)
-    if fmt == "table":
-        if output is None:
-            report.to_table(result)
-        else:
-            output.write_text(report.to_json(result))
-    else:
-        text = report.RENDERERS[fmt](result)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            output.write_text(text)
+    write_report(result, fmt, output)
     if fmt != "table" or output is not None:
         click.echo(f"Points {result.score:g}/{result.max_score:g}", err=True)
     if fail_under is not None and result.score < fail_under:
@@ -162,32 +171,19 @@ def student_template(out_dir: Path) -> None:
 
 @main.command("render")
 @click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format", "fmt",
-    type=click.Choice(["table", "json", "gradescope", "junit", "markdown"]),
-    default="table", show_default=True, help="How to write the report.",
-)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of standard output.")
+@report_options
 def render(report_file: Path, fmt: str, output: Path | None) -> None:
     """Write the JSON report REPORT_FILE (from `grade --format json`) in another format.
 
     One grading, several views of it: no second run that could differ.
     """
-    from autograder import report, report_file as saved
+    from autograder import report_file as saved
 
     try:
         result = saved.read(report_file)
     except saved.ReportFileError as exc:
         raise click.ClickException(str(exc)) from None
-    if fmt == "table":
-        report.to_table(result)
-        return
-    text = report.RENDERERS[fmt](result)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text)
+    write_report(result, fmt, output)
 
 
 @main.command("annotate")
