@@ -71,6 +71,15 @@ def assert_tensor(outcome: Outcome, expected: torch.Tensor, *, what: str = "the 
     return got
 
 
+def describe_placement(info) -> str:
+    """A probe's [device, shape, dtype] of a tensor (or its type name) in words."""
+    if info is None:
+        return "nothing"
+    if isinstance(info, list):
+        return f"a {info[2]} {tuple(info[1])} tensor on {info[0]}"
+    return f"a {info}"
+
+
 def close(got: torch.Tensor, expected: torch.Tensor, *, what: str, atol=None, rtol=None) -> None:
     atol = ATOL.get(expected.dtype, 0) if atol is None else atol
     rtol = RTOL.get(expected.dtype, 0) if rtol is None else rtol

@@ -38,6 +38,7 @@ probe = checks.probe
 
 device_runs = checks.probe_on_devices
 autograd = checks.autograd
+describe = checks.describe_placement
 
 
 def keep_with_g(sub, t: torch.Tensor, g: torch.Tensor) -> Remote:
@@ -81,14 +82,6 @@ def grads_keep_the_device(sub, ref_child, name, specs, preset, record=None) -> N
         ran.append("cuda (simulated)" if device == "fake-cuda" else device)
     if record is not None:
         record("devices", ",".join(ran))
-
-
-def describe(info) -> str:
-    if info is None:
-        return "nothing"
-    if isinstance(info, list):
-        return f"a {info[2]} {tuple(info[1])} tensor on {info[0]}"
-    return f"a {info}"
 
 
 # -- chain_rule --------------------------------------------------------------------------

@@ -69,6 +69,7 @@ def set_out_g(sub, layer: Remote, g: torch.Tensor, what: str) -> None:
 
 
 autograd = checks.autograd
+describe = checks.describe_placement
 
 
 def relu(t):
@@ -288,11 +289,3 @@ def test_model_keeps_the_device(sub, ref_child, record_property):
             )
         ran.append("cuda (simulated)" if device == "fake-cuda" else device)
     record_property("devices", ",".join(ran))
-
-
-def describe(info) -> str:
-    if info is None:
-        return "nothing"
-    if isinstance(info, list):
-        return f"a {info[2]} {tuple(info[1])} tensor on {info[0]}"
-    return f"a {info}"
