@@ -28,7 +28,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autograder import batch_reports as reports
 
-GRADE = [sys.executable, "-m", "autograder", "grade"]
+# One group of modules per grader: the batch already runs one grader per core,
+# and whole submissions in parallel scale better than a submission's modules.
+GRADE = [sys.executable, "-m", "autograder", "grade", "--jobs", "1"]
 GRACE = 5.0  # seconds a killed grader's fork server gets to kill its own children
 
 

@@ -79,22 +79,29 @@ def write_report(result, fmt: str, output: Path | None) -> None:
 @report_options
 @click.option("--fail-under", type=click.FloatRange(min=0), metavar="SCORE",
               help="Exit 1 when the points are below SCORE (the report is still written).")
-def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Grade N groups of modules in parallel (default: one per core, at most 4).")
+def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None,
+          jobs: int | None) -> None:
     """Grade the modules in PATH (default: exercises/) with the hidden suites.
 
     Exits 0 whenever grading ran to the end, whatever the score; 1 when
     --fail-under SCORE is given and the points are below it; 2 for a usage
     error; 3 when the grader itself failed.
     """
-    from autograder import catalogue, grading
+    from autograder import catalogue
+    from autograder.sandbox.server import fork_server
 
     if fail_under is not None and fail_under > catalogue.max_score():
         # a gate no submission can pass is a typo, not a policy
         raise click.BadParameter(
             f"{fail_under:g} is more than the {catalogue.max_score()} points there are.",
             param_hint="'--fail-under'")
+    fork_server()  # it imports torch while this process does the same (grading needs it)
+    from autograder import grading
+
     try:
-        result = grading.grade(path)
+        result = grading.grade(path, jobs=jobs)
     except grading.GraderError as exc:
         click.echo(f"grader failure: {exc}", err=True)
         sys.exit(3)

@@ -9,13 +9,15 @@ them into scores.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import gc
 import io
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from autograder import catalogue
+from autograder import catalogue, suite_forks
 from autograder.hidden.checks import TimedOut
 from autograder.report import Report, TestResult, score_item
 from autograder.sandbox.parent import fork_server
@@ -76,17 +78,40 @@ class Collector:
                     self.timed_out.add(item_id)
 
 
+    def to_dict(self) -> dict:
+        """Plain data, to cross from a grading fork (suite_forks) as JSON."""
+        return {
+            "tests": {item: [dataclasses.asdict(t) for t in tests] for item, tests in self.tests.items()},
+            "devices": {item: sorted(devices) for item, devices in self.devices.items()},
+            "timed_out": sorted(self.timed_out),
+            "errors": sorted(self.errors),
+            "problems": self.problems,
+        }
+
+    def merge(self, data: dict) -> None:
+        """Add another group's `to_dict()` (groups never share an item)."""
+        for item, tests in data.get("tests", {}).items():
+            self.tests[item].extend(TestResult(**t) for t in tests)
+        for item, devices in data.get("devices", {}).items():
+            self.devices[item].update(devices)
+        self.timed_out.update(data.get("timed_out", ()))
+        self.errors.update(data.get("errors", ()))
+        self.problems.extend(data.get("problems", ()))
+
+
 def first_line(message: str) -> str:
     """Our checks say what went wrong in one line; what pytest or hypothesis
     appends after it (the failing example, file paths) stays hidden."""
     return message.strip().splitlines()[0] if message.strip() else "failed"
 
 
-def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None = None) -> Report:
+def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None = None,
+          jobs: int | None = None) -> Report:
     """The report for a folder of modules, a notebook or a folder of notebooks.
 
     `modules` runs only those modules' suites (faster); the report still has
-    every item, and the others are `missing`.
+    every item, and the others are `missing`. `jobs` is how many groups of
+    modules are graded in parallel (default: one per core, see suite_forks).
     """
     from autograder import notebook_grading  # it calls back into grade()
 
@@ -95,31 +120,50 @@ def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None =
         raise ValueError(f"modules must name some of {', '.join(catalogue.modules())}; got {modules}")
     folder = Path(folder).resolve()
     if notebook_grading.is_notebook_submission(folder):
-        return notebook_grading.grade(folder, modules=modules, quiet=quiet)
+        return notebook_grading.grade(folder, modules=modules, quiet=quiet, jobs=jobs)
+    wanted = [m for m in (modules or catalogue.modules()) if (folder / f"{m}.py").is_file()]
     collector = Collector()
-    suites = [str(HIDDEN / f"test_{m}.py") for m in modules] if modules is not None else [str(HIDDEN)]
-    args = [*suites, "-c", str(HIDDEN / "pytest.ini"), f"--submission={folder}",
-            "-p", "no:cacheprovider", "-q"]
-    fork_server()  # start importing torch there while pytest collects here
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output) if quiet else contextlib.nullcontext():
-        code = pytest.main(args, plugins=[collector])
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or collector.problems:
-        raise GraderError(f"the hidden suites did not run (pytest exit code {int(code)}):\n"
-                          + "\n".join(collector.problems) + "\n" + output.getvalue()[-4000:])
+    if wanted:  # a missing module's items are `missing` without running its suite
+        fork_server()  # start importing torch there while pytest collects here
+        groups = suite_forks.split(wanted, jobs or suite_forks.default_jobs())
+        for result in suite_forks.run_groups(groups, lambda group: run_suites(group, folder, quiet)):
+            collector.merge(result)
+    if collector.problems:
+        raise GraderError("the hidden suites did not run:\n" + "\n".join(collector.problems))
     items = []
     for item in catalogue.load():
         result = score_item(
             item,
             collector.tests.get(item.id, []),
-            missing=not (folder / f"{item.module}.py").is_file()
-            or (modules is not None and item.module not in modules),
+            missing=item.module not in wanted,
             error=item.id in collector.errors,
             timed_out=item.id in collector.timed_out,
         )
         result.devices = sorted(collector.devices.get(item.id, ()))
         items.append(result)
     return Report(items)
+
+
+def run_suites(modules: list[str], folder: Path, quiet: bool) -> dict:
+    """Run these modules' hidden suites on `folder`; the Collector's data."""
+    collector = Collector()
+    args = [*(str(HIDDEN / f"test_{m}.py") for m in modules), "-c", str(HIDDEN / "pytest.ini"),
+            f"--submission={folder}", "-p", "no:cacheprovider", "-p", "no:logging", "-q"]
+    output = io.StringIO()
+    # torch and sympy make a large heap; freezing it spares every full
+    # collection during the run (one in hypothesis alone took seconds).
+    gc.freeze()
+    try:
+        with contextlib.redirect_stdout(output) if quiet else contextlib.nullcontext():
+            code = pytest.main(args, plugins=[collector])
+    finally:
+        gc.unfreeze()
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        collector.problems.append(f"pytest exit code {int(code)} for {', '.join(modules)}:\n"
+                                  + output.getvalue()[-4000:])
+    elif collector.problems:
+        collector.problems.append(output.getvalue()[-4000:])
+    return collector.to_dict()
 
 
 class GraderError(RuntimeError):

@@ -116,6 +116,9 @@ def _module_report(folder: str, module: str) -> Report | str:
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 def _grade_module(folder: Path, module: str, output: Path) -> None:
     """Grade MODULE from the notebooks in FOLDER; write the JSON report to OUTPUT."""
+    from autograder.sandbox.server import fork_server
+
+    fork_server()  # it imports torch while this process does the same
     from autograder import notebook_grading, report
 
     output.write_text(report.to_json(notebook_grading.grade(folder, modules=(module,))))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-import nbformat
+from autograder.notebook_format import nbformat
 
 from autograder import catalogue, module_parts
 from autograder.report import Report, TestResult, score_item
@@ -168,13 +168,14 @@ def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
     return answers.modules
 
 
-def grade(path: Path, *, modules: tuple[str, ...] | None = None, quiet: bool = True) -> Report:
+def grade(path: Path, *, modules: tuple[str, ...] | None = None, quiet: bool = True,
+          jobs: int | None = None) -> Report:
     """The report for a notebook or a folder of notebooks."""
-    return grade_notebooks(notebooks_in(path), modules=modules, quiet=quiet)
+    return grade_notebooks(notebooks_in(path), modules=modules, quiet=quiet, jobs=jobs)
 
 
 def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None,
-                    quiet: bool = True) -> Report:
+                    quiet: bool = True, jobs: int | None = None) -> Report:
     """The report for these notebooks, graded together.
 
     Only the modules the notebooks answer are run (of those, only `modules`
@@ -190,7 +191,7 @@ def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None
     if wanted:
         with tempfile.TemporaryDirectory(prefix="notebook-modules-") as folder:
             write_modules(answers, Path(folder))
-            report = grading.grade(Path(folder), quiet=quiet, modules=wanted)
+            report = grading.grade(Path(folder), quiet=quiet, modules=wanted, jobs=jobs)
     else:
         report = Report([score_item(item, [], missing=True) for item in catalogue.load()])
     for item in report.items:

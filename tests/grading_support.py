@@ -38,12 +38,12 @@ class Edit:
         (folder / f"{self.module}.py").write_text(self.apply_to(source))
 
 
-def grade(folder: Path, timeout: float = 600) -> dict:
-    """The JSON report of `python -m autograder grade folder`."""
+def grade(folder: Path, timeout: float = 600, options: tuple[str, ...] = ()) -> dict:
+    """The JSON report of `python -m autograder grade folder [options]`."""
     out = Path(tempfile.mkdtemp(prefix="report-")) / "report.json"
     done = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", str(folder), "--format", "json",
-         "--output", str(out)],
+         "--output", str(out), *options],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout,
     )
     assert done.returncode == 0, done.stderr[-4000:]

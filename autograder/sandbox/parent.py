@@ -9,17 +9,11 @@ Objects the student creates stay in the child and are used through `Remote`.
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from multiprocessing.connection import Connection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +21,7 @@ from typing import Any
 import torch
 
 from autograder.sandbox import wire
+from autograder.sandbox.server import fork_server
 
 # Resource limits of a child (resource.setrlimit names).
 LIMITS = {
@@ -36,62 +31,8 @@ LIMITS = {
     "RLIMIT_NOFILE": 256,
 }
 ROOT_ONLY_LIMITS = {"RLIMIT_NPROC": 64}  # per user: only meaningful once we drop to nobody
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 START_TIMEOUT = 20.0  # seconds to import the student's module (torch is already imported)
 CALL_TIMEOUT = 10.0  # default seconds for one call
-
-class ForkServer:
-    """The grader's end of forkserver.py: one server per grading process."""
-
-    def __init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="forkserver-"))  # 0700: only we connect
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox.forkserver"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=self.folder,
-            env=dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])),
-        )
-        self.count = 0
-
-    def spawn(self, module: str, workdir: Path, limits: dict, timeout: float):
-        """Fork a child for `module`; returns (pid, connection)."""
-        self.count += 1
-        path = str(self.folder / f"s{self.count}")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(path)
-        listener.listen(1)
-        listener.settimeout(timeout)
-        try:
-            request = {"module": module, "workdir": str(workdir), "limits": limits, "socket": path}
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-            pid = int(json.loads(self.process.stdout.readline())["pid"])
-            sock, _ = listener.accept()
-        finally:
-            listener.close()
-            os.unlink(path)
-        sock.settimeout(None)
-        return pid, Connection(sock.detach())
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()  # the server kills its children and exits
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-_server: ForkServer | None = None
-
-
-def fork_server() -> ForkServer:
-    global _server
-    if _server is None or _server.process.poll() is not None:
-        _server = ForkServer()
-        atexit.register(_server.close)
-    return _server
-
 
 class ChildGone(RuntimeError):
     pass
