@@ -18,9 +18,9 @@ from collections.abc import Callable
 # Seconds each module's suite takes on the reference (one core, warm), only
 # to balance the groups; measure again when a suite grows.
 COST = {
-    "matmul": 4.3, "autograd_function": 1.5, "broadcasting": 1.5, "initialization": 1.1,
-    "einsum": 1.0, "backprop": 0.9, "neurons": 0.8, "modules": 0.65, "research": 0.6,
-    "layers": 0.45, "loss": 0.35,
+    "matmul": 2.9, "neurons": 2.0, "autograd_function": 1.4, "research": 1.0,
+    "initialization": 0.8, "backprop": 0.75, "einsum": 0.6, "broadcasting": 0.5,
+    "layers": 0.45, "modules": 0.4, "loss": 0.3,
 }
 MOST_JOBS = 4  # beyond this, forks mostly add pytest start-up
 

@@ -35,7 +35,8 @@ def neuron(inputs: list[float], weights: list[float], bias: float) -> float:
 # Item relu (Q2, 2 points): The rectified linear unit
 # ReLU keeps positive values and replaces negative ones with zero. Write it
 # once for a Python float and once for a whole tensor, without PyTorch's own
-# relu.
+# relu. The tensor version works on the whole tensor at once: it is timed
+# against a Python loop over rows and must be clearly faster.
 # Check it with: pytest exercises -m relu
 
 def relu_scalar(x: float) -> float:
@@ -62,6 +63,7 @@ def relu(x: Tensor) -> Tensor:
 # Item dense (Q3, 2 points): A dense layer as a matrix product
 # A dense (linear) layer is every neuron of the layer applied to every input
 # row at once: one matrix product with the transposed weights, plus the bias.
+# It is timed against a Python loop over rows and must be clearly faster.
 # Check it with: pytest exercises -m dense
 
 def dense(x: Tensor, w: Tensor, b: Tensor) -> Tensor:

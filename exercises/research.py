@@ -19,7 +19,8 @@ from torch import Tensor
 # Item conv2d_unfold (R3, 3 points): Convolution as a matrix product
 # A 2-D convolution is a matrix product in disguise: `unfold` cuts every
 # patch into a column, and one product with the flattened kernels does the
-# rest.
+# rest. It is timed against a Python loop over output positions and must be
+# clearly faster.
 # Check it with: pytest exercises -m conv2d_unfold
 
 def conv2d_unfold(

@@ -281,9 +281,14 @@ def _same_placement(got: Outcome, expected: Outcome, what: str) -> None:
 # -- timing --------------------------------------------------------------------------
 
 
-def assert_faster(sub: Submission, ref: Submission, name: str, slower: str, args: Sequence,
-                  *, factor: float, budget: float = 20.0, rounds: int = 7, record=None) -> float:
+def assert_faster(sub: Submission, ref: Submission, name: str, slower: str | Remote, args: Sequence,
+                  *, factor: float, budget: float = 20.0, rounds: int = 7, record=None,
+                  slower_name: str | None = None) -> float:
     """`name` of the submission must beat the reference's `slower` by `factor`.
+
+    `slower` is a function of the reference module, or a callable in the
+    reference's child (a slow variant, see sandbox/slow_variants.py) that
+    `slower_name` describes.
 
     Each side runs in batches sized so that a batch takes about `BATCH`
     seconds, timed from here (the child could lie about its own clock) as
@@ -305,10 +310,11 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str, args
         best_slow = min(best_slow, ref.repeat(slower, args, slow_number, timeout=60) / slow_number)
         best_sub = min(best_sub, timed(sub_number) / sub_number)
     ratio = best_slow / best_sub
+    slower_name = slower_name or slower
     if record is not None:
-        record("speedup", f"{ratio:.1f}x over {slower}")
+        record("speedup", f"{ratio:.1f}x over {slower_name}")
     assert ratio >= factor, (
-        f"{name} should be at least {factor:g}x faster than {slower} on {shapes(args)}; "
+        f"{name} should be at least {factor:g}x faster than {slower_name} on {shapes(args)}; "
         f"it was {ratio:.1f}x"
     )
     return ratio

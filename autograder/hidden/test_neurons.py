@@ -196,6 +196,16 @@ def test_relu_keeps_the_device(sub, ref_child, record_property):
                           record=record_property)
 
 
+@pytest.mark.item("relu")
+def test_relu_is_vectorised(sub, ref_child, record_property):
+    # Many short rows, so that a Python loop costs far more than the work:
+    # vectorised versions are 90-3000x faster than the loop here, even ones
+    # with slow kernels (torch.where with a scalar).
+    slower = ref_child.callable(kind="slow_variant", name="relu_rows")
+    checks.assert_faster(sub, ref_child, "relu", slower, (randn(4096, 8),), factor=5,
+                         slower_name="relu with a Python loop over rows", record=record_property)
+
+
 # -- dense -------------------------------------------------------------------------------
 
 
@@ -260,6 +270,15 @@ def test_dense_has_no_python_loop(sub):
         "dense should have no Python loop: its torch-call count should not depend on the sizes "
         f"(torch calls: {'; '.join(f'{n} for {k}' for k, n in counts.items())})"
     )
+
+
+@pytest.mark.item("dense")
+def test_dense_is_vectorised(sub, ref_child, record_property):
+    # Many rows of few features: vectorised versions are 70-500x faster than the
+    # loop here, even the memory-hungry broadcast-and-sum one.
+    slower = ref_child.callable(kind="slow_variant", name="dense_rows")
+    checks.assert_faster(sub, ref_child, "dense", slower, dense_inputs(4096, 16, 8), factor=5,
+                         slower_name="dense with a Python loop over rows", record=record_property)
 
 
 @pytest.mark.item("dense")

@@ -124,6 +124,16 @@ def test_conv2d_unfold_keeps_the_device(sub, ref_child, record_property):
     checks.run_on_devices(sub, ref_child, "conv2d_unfold", (x, weight), record=record_property)
 
 
+@pytest.mark.item("conv2d_unfold", weight=1)
+def test_conv2d_unfold_is_vectorised(sub, ref_child, record_property):
+    # Small 28x28 images: unfold and one product against one product for each
+    # of the 676 output positions (vectorised versions are 150-200x faster).
+    args = conv_inputs(2, 1, 28, 28, 4, 3, 3)
+    slower = ref_child.callable(kind="slow_variant", name="conv2d_positions")
+    checks.assert_faster(sub, ref_child, "conv2d_unfold", slower, args, factor=5,
+                         slower_name="a loop over output positions", record=record_property)
+
+
 # -- numpy_forward_backward --------------------------------------------------------------
 
 NAMES = ("x", "y", "w1", "b1", "w2", "b2")

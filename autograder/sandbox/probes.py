@@ -43,6 +43,11 @@ def make_callable(spec: dict) -> Recorder:
     if kind == "sleeper":
         schedule = [float(s) for s in spec["schedule"]]
         return Recorder(lambda n, *args: time.sleep(schedule[min(n, len(schedule)) - 1]))
+    if kind == "slow_variant":  # the next-slower version of an item, to time against
+        from autograder.sandbox.slow_variants import VARIANTS
+
+        variant = VARIANTS[spec["name"]]
+        return Recorder(lambda n, *args: variant(*args))
     if kind == "sympy":
         var, body = wire.decode_sympy(spec["var"]), wire.decode_sympy(spec["body"])
         return Recorder(lambda n, expr: body.subs(var, expr))
