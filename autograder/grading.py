@@ -71,6 +71,8 @@ class Collector:
                 if crash is not None and TimedOut.__name__ in crash.message:
                     self.timed_out.add(item_id)
             name = report.nodeid.split("::")[-1]
+            if report.passed:  # a speed check says what it measured
+                message = next((f"speed-up {v}" for k, v in report.user_properties if k == "speedup"), "")
             self.tests[item_id].append(TestResult(name, report.passed, message.strip(), weight))
             for key, value in report.user_properties:
                 if key == "devices" and value:

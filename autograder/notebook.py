@@ -123,8 +123,10 @@ def _grade_module(folder: Path, module: str, output: Path) -> None:
     from autograder import notebook_grading, report
 
     output.write_text(report.to_json(notebook_grading.grade(folder, modules=(module,))))
-    gc.freeze()  # exiting: spare Python's last walk over torch's heap (a second)
 
 
 if __name__ == "__main__":
-    _grade_module()
+    try:
+        _grade_module()
+    finally:
+        gc.freeze()  # exiting: spare Python's last walk over torch's heap (a second)
