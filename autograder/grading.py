@@ -80,7 +80,6 @@ class Collector:
                 if key == "timed_out":
                     self.timed_out.add(item_id)
 
-
     def to_dict(self) -> dict:
         """Plain data, to cross from a grading fork (suite_forks) as JSON."""
         return {

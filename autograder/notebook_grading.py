@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from autograder.notebook_format import nbformat
 
 from autograder import catalogue, module_parts
+from autograder.notebook_format import nbformat
 from autograder.report import Report, TestResult, score_item
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from autograder.notebook_format import nbformat
+from autograder.notebook_format import nbformat  # before nbformat.v4: see notebook_format
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import catalogue, module_parts
