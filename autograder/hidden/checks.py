@@ -294,7 +294,10 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str | Rem
     seconds, timed from here (the child could lie about its own clock) as
     the CPU time the kernel counts for the child, so time spent waiting for
     a busy CPU does not count. Rounds alternate between the two sides and
-    the best time per call of each is compared.
+    the best time per call of each is compared; the batch that sized each
+    side counts as its first round. Timing stops early once the ratio is
+    `CLEAR` times the factor after `MIN_ROUNDS`: more rounds could not turn
+    that into a failure. A ratio near the factor gets all `rounds`.
     A submission that is hopelessly slow runs out of `budget` and loses only
     this check.
     """
@@ -303,10 +306,11 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str | Rem
     assert_tensor(sub.call(name, *args, trace=False, timeout=budget), expected,
                   what=f"{name} of {shapes(args)}")
     timed = _timer(sub, name, args, budget)
-    slow_number = _calls_per_batch(lambda n: ref.repeat(slower, args, n, timeout=60))
-    sub_number = _calls_per_batch(timed)
-    best_sub, best_slow = math.inf, math.inf
-    for _ in range(rounds):
+    slow_number, best_slow = _calls_per_batch(lambda n: ref.repeat(slower, args, n, timeout=60))
+    sub_number, best_sub = _calls_per_batch(timed)
+    for done in range(1, rounds):
+        if done >= MIN_ROUNDS and best_slow / best_sub >= CLEAR * factor:
+            break
         best_slow = min(best_slow, ref.repeat(slower, args, slow_number, timeout=60) / slow_number)
         best_sub = min(best_sub, timed(sub_number) / sub_number)
     ratio = best_slow / best_sub
@@ -321,6 +325,10 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str | Rem
 
 
 BATCH = 0.02  # seconds a timed batch of calls should take
+# A check may stop after MIN_ROUNDS when the ratio is CLEAR times the factor:
+# to fail, the slow side would then have to run 3x faster than in any batch so far.
+MIN_ROUNDS = 2
+CLEAR = 3.0
 
 
 def _timer(sub: Submission, name: str, args: Sequence, budget: float):
@@ -344,13 +352,14 @@ def _timer(sub: Submission, name: str, args: Sequence, budget: float):
     return seconds
 
 
-def _calls_per_batch(seconds, most: int = 100_000) -> int:
-    """Enough calls that a batch takes about BATCH seconds, found by growing it."""
+def _calls_per_batch(seconds, most: int = 100_000) -> tuple[int, float]:
+    """Enough calls that a batch takes about BATCH seconds, found by growing
+    it; with the seconds per call of that last batch (a round of its own)."""
     number = 1
     while True:
         took = seconds(number)
         if took >= BATCH or number >= most:
-            return number
+            return number, took / number
         # Grow by at most 10x a step: one call's time is mostly the round trip.
         number = min(most, number * min(10, max(2, int(BATCH / max(took, 1e-6)))))
 
