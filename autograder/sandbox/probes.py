@@ -24,18 +24,24 @@ def probe(function):
 
 
 class Recorder:
-    """A callable that counts and records its calls."""
+    """A callable that counts and records its calls, and when each began and ended."""
 
     def __init__(self, body):
         self.body = body
         self.calls = 0
         self.args = []
+        self.spans = []  # (start, end) of the first calls, perf_counter seconds
 
     def __call__(self, *args):
         self.calls += 1
         if len(self.args) < 100:
             self.args.append(args)
-        return self.body(self.calls, *args)
+        start = time.perf_counter()
+        try:
+            return self.body(self.calls, *args)
+        finally:
+            if len(self.spans) < 1000:
+                self.spans.append((start, time.perf_counter()))
 
 
 def make_callable(spec: dict) -> Recorder:
@@ -56,7 +62,8 @@ def make_callable(spec: dict) -> Recorder:
 
 @probe
 def calls_of(child, recorder: Recorder) -> dict:
-    return {"calls": recorder.calls, "args": [list(a) for a in recorder.args]}
+    return {"calls": recorder.calls, "args": [list(a) for a in recorder.args],
+            "spans": [list(span) for span in recorder.spans]}
 
 
 @probe
