@@ -148,8 +148,12 @@ def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None =
 
 
 def warm_up() -> None:
-    """Pay once, before forking, for what the suites' first comparison imports
-    lazily (torch.testing pulls in torch.distributed.tensor: over a second)."""
+    """Pay once, before forking, for what the suites' first comparison imports lazily."""
+    # assert_close imports torch.distributed.tensor (a second) only to unwrap
+    # DTensors; what we compare comes off the wire (wire.py) as plain tensors.
+    comparison = torch.testing._comparison
+    if getattr(comparison, "_HAS_DTENSOR", False):
+        comparison._HAS_DTENSOR = False
     torch.testing.assert_close(torch.zeros(1), torch.zeros(1))
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 import click
 
 from autograder import catalogue, module_parts
-from autograder.notebook_format import nbformat
 from autograder.report import Report, TestResult, score_item
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
@@ -96,6 +95,10 @@ def read_answers(paths: list[Path]) -> Answers:
 
 def _cells(path: Path, answers: Answers) -> list:
     """The notebook's cells, or none (with a note) when it cannot be read."""
+    # Imported here, not above: grading modules, which never reads a
+    # notebook, imports this file too, and nbformat takes a sixth of a second.
+    from autograder.notebook_format import nbformat
+
     try:
         notebook = nbformat.read(path, as_version=4)
         cells = list(notebook.get("cells", []))

@@ -184,7 +184,9 @@ TRAIN_TIMEOUT = 60
 
 
 def train(sub, x, y, nh, *, what, device="cpu", **kwargs) -> list:
-    outcome = sub.call("train_with_my_relu", x, y, nh, device=device, timeout=TRAIN_TIMEOUT, **kwargs)
+    # No trace: these tests look at the losses, and tracing a training loop is slow.
+    outcome = sub.call("train_with_my_relu", x, y, nh, device=device, trace=False, timeout=TRAIN_TIMEOUT,
+                       **kwargs)
     losses = checks.returned(outcome, what)
     assert isinstance(losses, list), f"{what} should return a list of floats, got {type(losses).__name__}"
     return losses
@@ -283,7 +285,8 @@ def test_train_uses_lr_and_its_defaults(sub):
 @pytest.mark.item("train_with_my_relu", weight=1)
 def test_train_leaves_its_inputs_alone(sub):
     x, y = task("linear", 7)
-    outcome = sub.call("train_with_my_relu", x, y, 4, epochs=3, generator=Seed(0), timeout=TRAIN_TIMEOUT)
+    outcome = sub.call("train_with_my_relu", x, y, 4, epochs=3, generator=Seed(0), trace=False,
+                       timeout=TRAIN_TIMEOUT)
     checks.returned(outcome, describe_training(x, y, 4, epochs=3))
     checks.assert_pure(outcome, [x, y], what="train_with_my_relu")
 
