@@ -148,7 +148,12 @@ def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None =
 
 
 def warm_up() -> None:
-    """Pay once, before forking, for what the suites' first comparison imports lazily."""
+    """Pay once, before forking, for what every group would pay: the suites'
+    heavy imports and what their first comparison imports lazily. The fork
+    server is still importing then, so this costs no time."""
+    import hypothesis  # noqa: F401
+    import sympy  # noqa: F401  (over half a second)
+
     # assert_close imports torch.distributed.tensor (a second) only to unwrap
     # DTensors; what we compare comes off the wire (wire.py) as plain tensors.
     comparison = torch.testing._comparison
