@@ -18,9 +18,9 @@ from collections.abc import Callable
 # Seconds each module's suite takes on the reference (one core, warm), only
 # to balance the groups; measure again when a suite grows.
 COST = {
-    "matmul": 2.9, "neurons": 2.0, "autograd_function": 1.4, "research": 1.0,
-    "initialization": 0.8, "backprop": 0.75, "einsum": 0.6, "broadcasting": 0.5,
-    "layers": 0.45, "modules": 0.4, "loss": 0.3,
+    "matmul": 1.7, "neurons": 0.9, "initialization": 0.75, "backprop": 0.6,
+    "research": 0.55, "autograd_function": 0.5, "einsum": 0.45, "broadcasting": 0.45,
+    "modules": 0.3, "layers": 0.27, "loss": 0.2,
 }
 MOST_JOBS = 4  # beyond this, forks mostly add pytest start-up
 
