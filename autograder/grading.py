@@ -12,8 +12,10 @@ import contextlib
 import dataclasses
 import gc
 import io
+import os
 from collections import defaultdict
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import torch
@@ -24,6 +26,9 @@ from autograder.report import Report, TestResult, score_item
 from autograder.sandbox.parent import fork_server
 
 HIDDEN = Path(__file__).resolve().parent / "hidden"
+# pytest settings of the environment the grader runs in, which pytest.main
+# would obey: PYTEST_ADDOPTS="-x" would end a grading at its first failure.
+IGNORED_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
 class Collector:
@@ -175,7 +180,10 @@ def run_suites(modules: list[str], folder: Path, quiet: bool) -> dict:
     # collection during the run (one in hypothesis alone took seconds).
     gc.freeze()
     try:
-        with contextlib.redirect_stdout(output) if quiet else contextlib.nullcontext():
+        with contextlib.redirect_stdout(output) if quiet else contextlib.nullcontext(), \
+                mock.patch.dict(os.environ):
+            for name in IGNORED_ENVIRONMENT:
+                os.environ.pop(name, None)
             code = pytest.main(args, plugins=[collector])
     finally:
         gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,13 +39,15 @@ class Edit:
         (folder / f"{self.module}.py").write_text(self.apply_to(source))
 
 
-def grade(folder: Path, timeout: float = 600, options: tuple[str, ...] = ()) -> dict:
-    """The JSON report of `python -m autograder grade folder [options]`."""
+def grade(folder: Path, timeout: float = 600, options: tuple[str, ...] = (),
+          env: dict[str, str] | None = None) -> dict:
+    """The JSON report of `python -m autograder grade folder [options]`,
+    with `env` added to the environment."""
     out = Path(tempfile.mkdtemp(prefix="report-")) / "report.json"
     done = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", str(folder), "--format", "json",
          "--output", str(out), *options],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(out.read_text())
