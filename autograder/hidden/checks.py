@@ -8,7 +8,6 @@ wholesale.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
