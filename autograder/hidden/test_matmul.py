@@ -170,11 +170,17 @@ def test_time_call_calls_exactly_number_times_repeat(sub, number, repeat):
     outcome = sub.call("time_call", f, number=number, repeat=repeat)
     seconds = checks.returned(outcome, f"time_call(f, number={number}, repeat={repeat})")
     assert isinstance(seconds, float), f"time_call should return a float, got {type(seconds).__name__}"
-    made = sub.probe("calls_of", f)["calls"]
-    assert made == number * repeat, (
+    recorded_calls(sub, f, number, repeat)
+
+
+def recorded_calls(sub, f, number: int, repeat: int) -> dict:
+    """What the child recorded of the calls of `f`, once they were `number * repeat`."""
+    made = sub.probe("calls_of", f)
+    assert made["calls"] == number * repeat, (
         f"time_call(f, number={number}, repeat={repeat}) should call f {number * repeat} times, "
-        f"called it {made} times"
+        f"called it {made['calls']} times"
     )
+    return made
 
 
 def measured_rounds(sub, f, number: int, repeat: int) -> list[float]:
@@ -182,11 +188,7 @@ def measured_rounds(sub, f, number: int, repeat: int) -> list[float]:
     ended (recorded in the child): what time_call should have measured, even
     on a machine so busy that sleeps overrun. A student's own clock may read
     a little less (another clock, its resolution): hence the 0.9 below."""
-    spans = sub.probe("calls_of", f)["spans"]
-    assert len(spans) == number * repeat, (
-        f"time_call(f, number={number}, repeat={repeat}) should call f {number * repeat} times, "
-        f"called it {len(spans)} times"
-    )
+    spans = recorded_calls(sub, f, number, repeat)["spans"]
     rounds = [spans[i:i + number] for i in range(0, len(spans), number)]
     return [(calls[-1][1] - calls[0][0]) / number for calls in rounds]
 
