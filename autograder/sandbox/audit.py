@@ -1,0 +1,121 @@
+"""An audit hook that keeps student code away from the child's own machinery.
+
+The grader's objects in a child (its connection, the tracer's counters, the
+recorders of the callables it hands out) are referenced only from the
+child's own frames and closures. Python offers a few ways to reach objects
+one was never given: walking the heap (`gc.get_objects`, `get_referrers`),
+walking frames (`sys._getframe`, a traceback's `tb_frame`, a generator's
+`gi_frame`), tracing and profiling callbacks (which receive frames), and
+ctypes (which reads and writes any memory). Each raises an audit event
+(PEP 578), and a hook installed with `sys.addaudithook` cannot be removed
+from Python. This hook refuses those events, and a few more that let a
+child reach outside itself (sockets, new processes, signals to others,
+resource limits), unless the code that asked is the grader's own.
+
+"Who asked" is the frame that made the call: a `gc.get_objects()` in the
+student's file is refused, the same call in a function of the sandbox is
+not. Code is recognised by identity, not by name or file, so a copy of the
+grader's source compiled by the student is still the student's. A few
+functions of the standard library may ask on the student's behalf because
+what they hand back holds no frame: `traceback.extract_stack` and friends
+return summaries of strings (torch itself records stacks this way).
+
+A refused event raises RuntimeError in the code that asked and is recorded;
+the child reports what was recorded with the answer to the call, and the
+grader fails that call with an integrity note, even when the student's
+code caught the exception. What this cannot stop is described in
+docs/grader.md ("What the sandbox guarantees").
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+# Events refused to code that is not the grader's own. Everything else passes
+# at the cost of one set lookup.
+FRAMES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+REFUSED = frozenset({
+    "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+    "sys._getframe", "sys._current_frames", "sys._current_exceptions",
+    "sys.settrace", "sys.setprofile", "sys.addaudithook",
+    "socket.__new__", "socket.bind", "socket.connect", "socket.sendto", "socket.sendmsg",
+    "socket.getaddrinfo", "socket.gethostbyname",
+    "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "subprocess.Popen",
+    "os.kill", "os.killpg", "signal.pthread_kill",
+    "resource.setrlimit", "resource.prlimit",
+    "_thread.start_new_thread",
+})
+ALWAYS_REFUSED = frozenset({"sys.addaudithook"})
+
+
+class Refused(RuntimeError):
+    """What the student's code gets for a refused event."""
+
+
+def library_helpers() -> dict[str, set[int]]:  # ids of code objects that live as long as the process
+    """Code of the standard library allowed to ask, per event: what it hands
+    back is a summary of strings, never a frame."""
+    stack = {id(function.__code__) for function in
+             (traceback.extract_stack, traceback.format_stack, traceback.print_stack)}
+    return {"sys._getframe": stack}
+
+
+def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
+    """Install the hook; `trusted` maps id(code) -> code for the grader's code.
+
+    Everything the hook uses is bound here, so nothing the student changes
+    later (builtins, modules) can change what it does.
+    """
+    violations: list[str] = []
+    busy = [False]
+    getframe, helpers = sys._getframe, library_helpers()
+    walk_code = traceback._walk_tb_with_full_positions.__code__
+    summary_code = traceback.StackSummary._extract_from_extended_frame_gen.__func__.__code__
+    refused, always, frame_names = REFUSED, ALWAYS_REFUSED, FRAMES
+    ident, length = id, len
+
+    def allowed(event: str, args: tuple, frame) -> bool:
+        code = frame.f_code
+        if trusted.get(ident(code)) is code:
+            return True
+        if event == "object.__getattr__":
+            # A traceback's frames, read by traceback's own summarising loop.
+            outer = frame.f_back
+            return code is walk_code and outer is not None and outer.f_code is summary_code
+        if event in ("os.kill", "os.killpg") and length(args) >= 1 and args[0] == own_pid:
+            return event == "os.kill"
+        return ident(code) in helpers.get(event, ())
+
+    def hook(event, args):
+        if event not in refused:
+            if event != "object.__getattr__" or length(args) < 2 or args[1] not in frame_names:
+                return
+        if busy[0]:  # the frame look-up below raises an event of its own
+            return
+        busy[0] = True
+        try:
+            frame = getframe(1)
+            if event not in always and allowed(event, args, frame):
+                return
+            what = f"{event} {args[1]}" if event == "object.__getattr__" else event
+            where = f"{frame.f_code.co_filename.rpartition('/')[2]}:{frame.f_lineno}"
+            violations.append(f"{what} (at {where})")
+        finally:
+            busy[0] = False
+        raise Refused(f"the grader's sandbox does not allow {what}")
+
+    sys.addaudithook(hook)
+    return Monitor(violations)
+
+
+class Monitor:
+    """What the hook refused since it was last asked."""
+
+    def __init__(self, violations: list[str]):
+        self._violations = violations
+
+    def take(self) -> list[str]:
+        found = list(self._violations)
+        del self._violations[:]
+        return found
