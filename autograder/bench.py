@@ -186,9 +186,9 @@ class Side:
         target, args = self.target(variant)
         sync = self._kept.get("sync")
         start = time.perf_counter()
-        self.child.repeat(target, args, number, timeout=timeout)
+        self.child.repeat(target, args, number, timeout=timeout, trace=False)
         if sync is not None:
-            self.child.repeat(sync, [], 1, timeout=timeout)
+            self.child.repeat(sync, [], 1, timeout=timeout, trace=False)
         return time.perf_counter() - start
 
 

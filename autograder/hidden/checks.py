@@ -19,10 +19,15 @@ from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError, 
 ATOL = {torch.float32: 1e-4, torch.float64: 1e-9, torch.float16: 1e-2}
 RTOL = {torch.float32: 1e-4, torch.float64: 1e-7, torch.float16: 1e-2}
 
+# Leaving torch for NumPy (or anything that reads a tensor's memory): a
+# product computed there cannot be seen, so where the matmul family is
+# forbidden, so is handing the tensors to another library.
+LEAVES_TORCH = ("numpy", "__array__", "__array_wrap__", "__dlpack__", "tolist")
 MATMUL_FAMILY = (
     "matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "mv", "dot", "vdot", "inner",
     "tensordot", "addmm", "addmv", "addbmm", "baddbmm", "einsum", "linear", "bilinear",
     "multi_dot", "chain_matmul", "linalg_multi_dot", "matrix_power", "kron", "outer", "ger",
+    *LEAVES_TORCH,
 )
 MATMUL_KERNELS = ("mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "addbmm", "baddbmm",
                   "_mkldnn_matmul", "linear", "matmul")
@@ -282,12 +287,20 @@ def _same_placement(got: Outcome, expected: Outcome, what: str) -> None:
 
 def assert_faster(sub: Submission, ref: Submission, name: str, slower: str | Remote, args: Sequence,
                   *, factor: float, budget: float = 20.0, rounds: int = 7, record=None,
-                  slower_name: str | None = None) -> float:
+                  slower_name: str | None = None, restriction=None) -> float:
     """`name` of the submission must beat the reference's `slower` by `factor`.
 
     `slower` is a function of the reference module, or a callable in the
     reference's child (a slow variant, see sandbox/slow_variants.py) that
     `slower_name` describes.
+
+    Timed calls are traced exactly as checked calls are, so the code cannot
+    tell them apart: the value check on the timing inputs is traced and must
+    pass the item's `restriction` (a check of an Outcome) on those inputs,
+    and every timed batch must have made exactly the calls that single
+    checked call made, times the batch's size. Code that behaves differently
+    when it is timed (a result remembered from an earlier call, a forbidden
+    fast path after the first few calls) fails here.
 
     Each side runs in batches sized so that a batch takes about `BATCH`
     seconds, timed from here (the child could lie about its own clock) as
@@ -302,15 +315,17 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str | Rem
     """
     # Speed counts only for right answers: a fast wrong result earns nothing.
     expected = returned(ref.call(name, *args, trace=False), f"the reference {name}")
-    assert_tensor(sub.call(name, *args, trace=False, timeout=budget), expected,
-                  what=f"{name} of {shapes(args)}")
-    timed = _timer(sub, name, args, budget)
-    slow_number, best_slow = _calls_per_batch(lambda n: ref.repeat(slower, args, n, timeout=60))
+    checked = sub.call(name, *args, timeout=budget)
+    assert_tensor(checked, expected, what=f"{name} of {shapes(args)}")
+    if restriction is not None:
+        restriction(checked, what=f"{name} of {shapes(args)}")
+    timed = _timer(sub, name, args, budget, checked.trace)
+    slow_number, best_slow = _calls_per_batch(lambda n: ref.repeat(slower, args, n, timeout=60).seconds)
     sub_number, best_sub = _calls_per_batch(timed)
     for done in range(1, rounds):
         if done >= MIN_ROUNDS and best_slow / best_sub >= CLEAR * factor:
             break
-        best_slow = min(best_slow, ref.repeat(slower, args, slow_number, timeout=60) / slow_number)
+        best_slow = min(best_slow, ref.repeat(slower, args, slow_number, timeout=60).seconds / slow_number)
         best_sub = min(best_sub, timed(sub_number) / sub_number)
     ratio = best_slow / best_sub
     slower_name = slower_name or slower
@@ -330,8 +345,9 @@ MIN_ROUNDS = 2
 CLEAR = 3.0
 
 
-def _timer(sub: Submission, name: str, args: Sequence, budget: float):
-    """seconds(number) for the submission's `name`, all calls sharing one `budget`."""
+def _timer(sub: Submission, name: str, args: Sequence, budget: float, single: dict | None):
+    """seconds(number) for the submission's `name`, all calls sharing one
+    `budget`; each batch must have made `number` times the calls of `single`."""
     spent = 0.0
 
     def seconds(number: int) -> float:
@@ -339,16 +355,35 @@ def _timer(sub: Submission, name: str, args: Sequence, budget: float):
         if spent >= budget:
             raise TimedOut(f"{name} was too slow: timing it took over {budget:g} s")
         try:
-            took = sub.repeat(name, args, number, timeout=budget - spent)
+            timed = sub.repeat(name, args, number, timeout=budget - spent)
         except StudentError as exc:
             raise AssertionError(f"{name} raised {exc} while being timed") from None
         except ChildGone as exc:
             if str(exc).startswith("timeout"):
                 raise TimedOut(f"{name} was too slow: {number} calls took over {budget:g} s") from None
             raise AssertionError(f"{name} crashed while being timed: {exc}") from None
-        spent += took
-        return took
+        different = trace_difference(single, timed.trace, number)
+        assert not different, (
+            f"{name} behaved differently while it was timed: {number} calls should make {number} times "
+            f"the torch calls of one, but {different}"
+        )
+        spent += timed.seconds
+        return timed.seconds
     return seconds
+
+
+def trace_difference(single: dict | None, batch: dict | None, number: int) -> str:
+    """'' when `batch` is `number` times `single`, else the first difference in words."""
+    single, batch = single or {}, batch or {}
+    for level, word in (("calls", "calls"), ("kernels", "kernels")):
+        one, many = single.get(level, {}), batch.get(level, {})
+        for op in sorted(set(one) | set(many)):
+            if many.get(op, 0) != number * one.get(op, 0):
+                return (f"{op} was {word[:-1]}ed {many.get(op, 0)} times in {number} calls "
+                        f"(once it was {one.get(op, 0)})" if level == "calls" else
+                        f"the {op} kernel ran {many.get(op, 0)} times in {number} calls "
+                        f"(once it ran {one.get(op, 0)} times)")
+    return ""
 
 
 def _calls_per_batch(seconds, most: int = 100_000) -> tuple[int, float]:

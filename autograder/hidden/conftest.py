@@ -30,6 +30,24 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "item(id, weight=1): the graded item a test belongs to")
 
 
+def item_of(node) -> str | None:
+    mark = node.get_closest_marker("item")
+    return mark.args[0] if mark is not None else None
+
+
+def pytest_collection_modifyitems(items):
+    """Each module's tests grouped by item (in order of first appearance,
+    each item's tests in file order): every item gets one fresh child, not
+    one each time the file comes back to it."""
+    modules: dict[str, int] = {}
+    graded: dict[tuple[str, str | None], int] = {}
+    for test in items:
+        key = (test.module.__name__, item_of(test))
+        modules.setdefault(key[0], len(modules))
+        graded.setdefault(key, len(graded))
+    items.sort(key=lambda t: (modules[t.module.__name__], graded[(t.module.__name__, item_of(t))]))
+
+
 def pytest_sessionfinish(session):
     for child in _children.values():
         child.close()
@@ -50,8 +68,8 @@ def sub(request) -> Submission:
     submission = child(module, folder)
     if not submission.present:
         pytest.skip(f"{module}.py is missing")
+    submission.for_item(item_of(request.node))  # a fresh child per item; a hang is waited for once per item
     submission.ensure_started()
-    submission.hung.clear()  # each test waits for a hanging function once, not more
     if submission.import_error is not None:
         error = submission.import_error
         pytest.fail(f"{module}.py did not import: {error['type']}: {error['message']}"

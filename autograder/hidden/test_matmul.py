@@ -108,15 +108,19 @@ def test_matmul_broadcast_loops_over_rows_only(sub):
     )
 
 
+def assert_one_einsum(outcome, what: str = "matmul_einsum") -> None:
+    assert outcome.calls("einsum") == 1, (
+        f"{what} should call torch.einsum once, called it {outcome.calls('einsum')} times"
+    )
+    others = {n for n in outcome.trace["calls"] if n in checks.MATMUL_FAMILY and n != "einsum"}
+    assert not others, f"{what} may not call {', '.join(sorted(others))}"
+
+
 @pytest.mark.item("matmul_einsum", weight=2)
 def test_matmul_einsum_is_one_einsum(sub):
     outcome = sub.call("matmul_einsum", randn(3, 4), randn(4, 2, seed=1))
     checks.returned(outcome, "matmul_einsum")
-    assert outcome.calls("einsum") == 1, (
-        f"matmul_einsum should call torch.einsum once, called it {outcome.calls('einsum')} times"
-    )
-    others = {n for n in outcome.trace["calls"] if n in checks.MATMUL_FAMILY and n != "einsum"}
-    assert not others, f"matmul_einsum may not call {', '.join(sorted(others))}"
+    assert_one_einsum(outcome)
 
 
 # -- matmul_shapes: the ValueError of every variant ------------------------------------
@@ -142,22 +146,24 @@ for _name in VARIANTS:
 
 # -- speed: each variant against the reference's next-slower one ----------------------
 
-# (variant, the slower reference variant, inputs, factor it must beat it by)
+# (variant, the slower reference variant, inputs, factor it must beat it by,
+# the variant's restriction, checked on the timed inputs too)
 LADDER = [
-    ("matmul_elementwise", "matmul_loops", (randn(4, 64), randn(64, 6, seed=1)), 5),
-    ("matmul_broadcast", "matmul_elementwise", WIDE, 5),
+    ("matmul_elementwise", "matmul_loops", (randn(4, 64), randn(64, 6, seed=1)), 5, checks.assert_no_matmul),
+    ("matmul_broadcast", "matmul_elementwise", WIDE, 5, checks.assert_no_matmul),
     # 128 rows: the broadcast version's one loop runs 128 times, einsum once
     # (the reference is 15-30x faster here; 64 rows dipped to 8x under load).
-    ("matmul_einsum", "matmul_broadcast", (randn(128, 64), randn(64, 64, seed=1)), 5),
+    ("matmul_einsum", "matmul_broadcast", (randn(128, 64), randn(64, 64, seed=1)), 5, assert_one_einsum),
 ]
 
 
 @pytest.mark.parametrize(
-    "name, slower, args, factor",
+    "name, slower, args, factor, restriction",
     [pytest.param(*row, id=row[0], marks=pytest.mark.item(row[0], weight=2)) for row in LADDER],
 )
-def test_speed(sub, ref_child, name, slower, args, factor, record_property):
-    checks.assert_faster(sub, ref_child, name, slower, args, factor=factor, record=record_property)
+def test_speed(sub, ref_child, name, slower, args, factor, restriction, record_property):
+    checks.assert_faster(sub, ref_child, name, slower, args, factor=factor, record=record_property,
+                         restriction=restriction)
 
 
 # -- time_call --------------------------------------------------------------------------
@@ -175,7 +181,7 @@ def test_time_call_calls_exactly_number_times_repeat(sub, number, repeat):
 
 def recorded_calls(sub, f, number: int, repeat: int) -> dict:
     """What the child recorded of the calls of `f`, once they were `number * repeat`."""
-    made = sub.probe("calls_of", f)
+    made = sub.recorded(f)
     assert made["calls"] == number * repeat, (
         f"time_call(f, number={number}, repeat={repeat}) should call f {number * repeat} times, "
         f"called it {made['calls']} times"
@@ -224,5 +230,5 @@ def test_time_call_is_the_median_of_the_rounds(sub):
 def test_time_call_defaults_are_20_by_7(sub):
     f = sub.callable(kind="sleeper", schedule=[0.0])
     checks.returned(sub.call("time_call", f), "time_call(f)")
-    made = sub.probe("calls_of", f)["calls"]
+    made = sub.recorded(f)["calls"]
     assert made == 140, f"time_call(f) should call f 20 * 7 = 140 times by default, called it {made}"

@@ -158,18 +158,22 @@ def test_relu_is_not_in_place(sub):
     checks.assert_pure(outcome, [x], what="relu")
 
 
+def assert_no_library_relu(outcome, what: str = "relu") -> None:
+    checks.assert_traced(outcome, what=what)
+    calls = {n for n in outcome.trace["calls"] if "relu" in n or "threshold" in n}
+    kernels = {n for n in outcome.trace["kernels"] if "relu" in n or "threshold" in n}
+    assert not calls and not kernels, (
+        f"{what} may not use PyTorch's own relu (torch.relu, F.relu, nn.ReLU, threshold), "
+        f"but called {', '.join(sorted(calls | kernels))}"
+    )
+
+
 @pytest.mark.item("relu", weight=2)
 def test_relu_uses_no_library_relu(sub):
     for x in (randn(3, 4, seed=1), randn(5, dtype=torch.float64, seed=2)):
         outcome = sub.call("relu", x)
         checks.returned(outcome, f"relu of {checks.shapes([x])}")
-        checks.assert_traced(outcome, what="relu")
-        calls = {n for n in outcome.trace["calls"] if "relu" in n or "threshold" in n}
-        kernels = {n for n in outcome.trace["kernels"] if "relu" in n or "threshold" in n}
-        assert not calls and not kernels, (
-            "relu may not use PyTorch's own relu (torch.relu, F.relu, nn.ReLU, threshold), "
-            f"but called {', '.join(sorted(calls | kernels))}"
-        )
+        assert_no_library_relu(outcome)
 
 
 @pytest.mark.item("relu", weight=2)
@@ -203,7 +207,8 @@ def test_relu_is_vectorised(sub, ref_child, record_property):
     # with slow kernels (torch.where with a scalar).
     slower = ref_child.callable(kind="slow_variant", name="relu_rows")
     checks.assert_faster(sub, ref_child, "relu", slower, (randn(4096, 8),), factor=5,
-                         slower_name="relu with a Python loop over rows", record=record_property)
+                         slower_name="relu with a Python loop over rows", record=record_property,
+                         restriction=assert_no_library_relu)
 
 
 # -- dense -------------------------------------------------------------------------------
@@ -278,7 +283,14 @@ def test_dense_is_vectorised(sub, ref_child, record_property):
     # loop here, even the memory-hungry broadcast-and-sum one.
     slower = ref_child.callable(kind="slow_variant", name="dense_rows")
     checks.assert_faster(sub, ref_child, "dense", slower, dense_inputs(4096, 16, 8), factor=5,
-                         slower_name="dense with a Python loop over rows", record=record_property)
+                         slower_name="dense with a Python loop over rows", record=record_property,
+                         restriction=assert_no_linear)
+
+
+def assert_no_linear(outcome, what: str = "dense") -> None:
+    used = sorted(n for n in set(outcome.trace["calls"]) | set(outcome.trace["kernels"])
+                  if n in ("linear", "bilinear", "_linear"))
+    assert not used, f"{what} may not call nn.functional.linear, but called {', '.join(used)}"
 
 
 @pytest.mark.item("dense")
@@ -286,9 +298,7 @@ def test_dense_does_not_call_linear(sub):
     x, w, b = dense_inputs(3, 4, 2)
     outcome = sub.call("dense", x, w, b)
     checks.returned(outcome, dense_what(x, w, b))
-    used = sorted(n for n in set(outcome.trace["calls"]) | set(outcome.trace["kernels"])
-                  if n in ("linear", "bilinear", "_linear"))
-    assert not used, f"dense may not call nn.functional.linear, but called {', '.join(used)}"
+    assert_no_linear(outcome)
 
 
 @pytest.mark.item("dense")

@@ -1,56 +1,207 @@
 """The child process that holds one student module and answers the grader.
 
-It starts forked from the fork server (torch already imported), locks itself
-down (own process group, resource limits, scrubbed environment, output to
-/dev/null), imports the module from its private copy, then answers requests
-until the grader hangs up. Every request and answer is plain data (wire.py).
-Nothing here decides a score: the grader compares what comes back.
+It starts forked from the fork server (torch imported, the torch guards of
+guards.py in place, the snapshot of pristine.py taken), locks itself down
+(its own process group, resource limits, a scrubbed environment, output to
+/dev/null, no other file descriptor than its connection, Landlock, seccomp,
+an audit hook), forgets the grader's modules, imports the student's module
+from its private copy, then answers requests until the grader hangs up.
+Every request and answer is plain data (wire.py). Nothing here decides a
+score: the grader compares what comes back.
+
+Student code runs only inside `Child.invoke`, the one boundary: right after
+it returns, the child clears torch's frame hook, puts back every namespace
+the student changed (pristine.py), and gathers what the audit hook and the
+guards refused. Any of that fails the call with an integrity note, and the
+child exits after answering, so the grader starts a fresh one. Values the
+student returns are encoded by exact type (wire.py), so encoding them runs
+no student code, and everything the call touched stays referenced until
+its answer is sent: a finalizer the student planted runs between requests,
+where the next request's check sees what it did.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
+import gc
+import json.decoder
+import json.encoder
+import json.scanner
 import os
 import resource
 import signal
 import sys
 import time
-import traceback
-from contextlib import ExitStack, nullcontext
+from contextlib import nullcontext
 
 import torch
 
-from autograder.sandbox import landlock, probes, wire
+from autograder.sandbox import audit, guards, landlock, probes, syscalls, wire
+from autograder.sandbox.student_errors import describe, plain
+from autograder.sandbox.pristine import Watch
 from autograder.sandbox.tracer import Trace
 
 # Environment a child keeps; everything else (tokens, paths to the grader) goes.
 KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ")
+PLAIN_TENSORS = (torch.Tensor, torch.nn.Parameter)
+
+
+class Integrity(BaseException):
+    """The student's code reached for the sandbox: the call cannot be trusted.
+
+    A BaseException, so that no `except Exception` in a probe swallows it."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# -- the connection ---------------------------------------------------------------
+
+
+class Channel:
+    """Length-prefixed frames on the child's socket, as multiprocessing's
+    Connection frames them (the grader reads them with one). Everything it
+    calls is bound when it is made, before any student code exists."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._read, self._write = os.read, os.write
+        self._join = b"".join
+        self._from_bytes = int.from_bytes
+        encoder = json.encoder.c_make_encoder(
+            None, _refuse_to_encode, json.encoder.encode_basestring_ascii, None, ":", ",",
+            False, False, True)
+        self._encode = lambda message: "".join(encoder(message, 0)).encode("ascii")
+        self._scan = json.scanner.c_make_scanner(json.decoder.JSONDecoder())
+
+    def _exactly(self, count: int, *, _len=len, _min=min) -> bytes | None:
+        chunks, left = [], count
+        while left:
+            chunk = self._read(self.fd, _min(left, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= _len(chunk)
+        return self._join(chunks)
+
+    def receive(self, *, _type=type) -> dict | None:
+        """The next request, or None when the grader hung up."""
+        header = self._exactly(4)
+        if header is None:
+            return None
+        size = self._from_bytes(header, "big", signed=True)
+        if size == -1:
+            header = self._exactly(8)
+            size = self._from_bytes(header, "big") if header else 0
+        data = self._exactly(size)
+        if data is None:
+            return None
+        message, _ = self._scan(data.decode("utf-8"), 0)
+        return message if _type(message) is dict else None
+
+    def send(self, message: dict, *, _len=len, _memoryview=memoryview) -> None:
+        data = self._encode(message)
+        size = _len(data)
+        header = (size.to_bytes(4, "big", signed=True) if size < 0x7FFFFFFF
+                  else (-1).to_bytes(4, "big", signed=True) + size.to_bytes(8, "big"))
+        view = _memoryview(header + data)
+        while view:
+            view = view[self._write(self.fd, view):]
+
+
+def _refuse_to_encode(value):
+    raise TypeError(f"cannot send {type(value).__name__}")
+
+
+# -- the child ---------------------------------------------------------------------
 
 
 class Child:
-    def __init__(self, conn):
-        self.conn = conn
+    def __init__(self, channel: Channel, monitor: audit.Monitor, watch: Watch):
+        self.channel = channel
+        self.monitor = monitor
+        self.watch = watch
         self.handles: dict[int, object] = {}
+        self.recordings: dict[int, list] = {}  # handle id -> what a callable recorded
         self.module = None
+        self.tainted = False
+        self.breach: list[str] = []
+        self.requests = 0
+        self.baseline = guards.mode_state()
 
-    # -- handles -------------------------------------------------------------
+    # -- the boundary ----------------------------------------------------------------
+
+    def invoke(self, function, args=(), kwargs=None, *, importing: bool = False):
+        """Run student code: (value, error) where error is the described
+        exception or None. Raises Integrity when the code reached for the
+        sandbox. `importing`: the module's own import, whose changes to
+        torch and the standard library are put back without failing it (a
+        module that patches torch.allclose at import changes no verdict)."""
+        before = guards.mode_state()
+        value = error = None
+        try:
+            try:
+                value = function(*args, **(kwargs or {}))
+            except Integrity:
+                raise
+            except BaseException as exc:  # the student's exception, whatever it is
+                error = exc.error if type(exc) is StudentRaised else describe(exc)
+        except Integrity:
+            raise
+        except BaseException:  # describing it ran student code too (a hostile __str__)
+            error = plain("Exception", "<an exception that could not be described>")
+        finally:
+            hooked = guards.clear_eval_frame()  # first: no Python frame may run under a student's hook
+        self.check(before, hooked, forgive_changes=importing)
+        return value, error
+
+    def run(self, function, *args, **kwargs):
+        """`invoke` for probes: the value, or the student's exception raised as StudentRaised."""
+        value, error = self.invoke(function, args, kwargs)
+        if error is not None:
+            raise StudentRaised(error)
+        return value
+
+    def check(self, before: tuple | None = None, hooked: bool = False, forgive_changes: bool = False) -> None:
+        problems = self.monitor.take() + guards.take_violations()
+        if hooked:
+            problems.append("a frame hook was left set (torch._dynamo)")
+        for _ in range(3):  # putting a namespace back may run student code (a key's __eq__)
+            changed = self.watch.restore() + self.watch.added_to_classes()
+            if not changed:
+                break
+            if not forgive_changes:
+                problems.append("changed " + ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else ""))
+        else:
+            problems.append("kept changing torch's namespaces")
+        if not guards.same_state(guards.mode_state(), before if before is not None else self.baseline):
+            problems.append("changed torch's mode stacks or dispatch state")
+        if gc.isenabled():
+            gc.disable()
+            problems.append("switched the sandbox's garbage collector on")
+        if problems:
+            self.tainted = True
+            self.breach += problems
+        if self.tainted:  # once: a student who caught the first Integrity is not let off
+            raise Integrity(self.breach)
+
+    # -- handles -------------------------------------------------------------------
 
     def keep(self, value) -> wire.Handle:
-        handle = wire.Handle(len(self.handles) + 1, type(value).__qualname__)
+        handle = wire.Handle(len(self.handles) + 1, wire.type_name(value))
         self.handles[handle.id] = value
         return handle
 
     def encode(self, value):
         return wire.encode(value, self.keep)
 
-    # -- arguments -----------------------------------------------------------
+    # -- arguments -------------------------------------------------------------------
 
     def build(self, raw, device: str):
         """A value from the grader, with its tensors put on `device`."""
-        if isinstance(raw, list):
+        if type(raw) is list:
             return [self.build(v, device) for v in raw]
-        if not isinstance(raw, dict):
+        if type(raw) is not dict:
             return raw
         if "$ref" in raw:
             return self.handles[int(raw["$ref"])]
@@ -62,8 +213,6 @@ class Child:
             return {self.build(k, device): self.build(v, device) for k, v in raw["$dict"]}
         if "$generator" in raw:
             return torch.Generator().manual_seed(int(raw["$generator"]))
-        if "$callable" in raw:
-            return probes.make_callable(raw["$callable"])
         return wire.decode(raw)
 
     def place(self, spec: dict, device: str) -> torch.Tensor:
@@ -81,34 +230,39 @@ class Child:
             tensor.requires_grad_(True)
         return tensor
 
-    # -- requests ------------------------------------------------------------
-
-    def target(self, raw):
-        if isinstance(raw, dict) and "$ref" in raw:
-            return self.handles[int(raw["$ref"])]
-        if self.module is None:
+    def target(self, raw, method: str | None = None):
+        """The function or object a request names (student code: a module's
+        __getattr__, a property), resolved inside the boundary."""
+        if type(raw) is dict and "$ref" in raw:
+            found = self.handles[int(raw["$ref"])]
+        elif self.module is None:
             raise RuntimeError("the module did not import")
-        return getattr(self.module, raw)
+        else:
+            found = getattr(self.module, raw)
+        return getattr(found, method) if method else found
 
-    def op_call(self, request: dict) -> dict:
+    # -- requests --------------------------------------------------------------------
+
+    def op_call(self, request: dict, keep: list) -> dict:
         device = request.get("device", "cpu")
-        mode = fake_mode() if device == "fake-cuda" else nullcontext()
-        with mode:
+        with probes.fake_mode() if device == "fake-cuda" else nullcontext():
             args = [self.build(a, device) for a in request.get("args", [])]
             kwargs = {k: self.build(v, device) for k, v in request.get("kwargs", {}).items()}
-            target = self.target(request["target"])
-            if request.get("method"):
-                target = getattr(target, request["method"])
+            keep += [args, kwargs]
             before = [snapshot(a) for a in args]
+            kinds = [type(a) for a in args]
             state = global_state()
-            with ExitStack() as stack:
-                trace = stack.enter_context(Trace()) if request.get("trace") else None
-                start = time.perf_counter()
-                try:
-                    value, error = target(*args, **kwargs), None
-                except BaseException as exc:  # the student's exception, whatever it is
-                    value, error = None, describe(exc)
-                seconds = time.perf_counter() - start
+            trace = Trace() if request.get("trace") else None
+            start = time.perf_counter()
+            with trace or nullcontext():
+                value, error = self.invoke(_call, (self.target, request["target"], request.get("method"),
+                                                   args, kwargs))
+            seconds = time.perf_counter() - start
+            keep.append(value)
+            if [type(a) for a in args] != kinds:
+                self.tainted = True
+                self.breach.append("changed the class of an argument")
+                raise Integrity(self.breach)
             answer = {
                 "ok": error is None,
                 "error": error,
@@ -121,84 +275,117 @@ class Child:
                 answer["value"] = self.encode(value)
         return answer
 
-    def op_getattr(self, request: dict) -> dict:
-        value = getattr(self.target(request["target"]), request["name"])
+    def op_repeat(self, request: dict, keep: list) -> dict:
+        """Call `number` times, traced exactly as a single call is (so the code
+        cannot tell it is being timed); the grader times the request from
+        outside and compares the trace with `number` single calls."""
+        args = [self.build(a, "cpu") for a in request.get("args", [])]
+        keep.append(args)
+        number = int(request["number"])
+        trace = Trace() if request.get("trace", True) else None
+        with trace or nullcontext():
+            _, error = self.invoke(_repeat, (self.target, request["target"], args, number))
+        return {"ok": error is None, "error": error, "trace": trace.as_dict() if trace else None}
+
+    def op_getattr(self, request: dict, keep: list) -> dict:
+        value, error = self.invoke(_call_getattr, (self.target, request["target"], request["name"]))
+        keep.append(value)
+        if error is not None:
+            return {"ok": False, "error": error}
         return {"ok": True, "value": self.encode(value)}
 
-    def op_keep(self, request: dict) -> dict:
+    def op_keep(self, request: dict, keep: list) -> dict:
         handle = self.keep(self.build(request["value"], request.get("device", "cpu")))
         return {"ok": True, "value": {"$handle": handle.id, "type": handle.type}}
 
-    def op_probe(self, request: dict) -> dict:
+    def op_callable(self, request: dict, keep: list) -> dict:
+        """A callable for the student's code (time_call's f, chain_rule's f and g)."""
+        function, records = probes.make_callable(request["spec"])
+        handle = self.keep(function)
+        self.recordings[handle.id] = records
+        return {"ok": True, "value": {"$handle": handle.id, "type": handle.type}}
+
+    def op_recorded(self, request: dict, keep: list) -> dict:
+        """What a callable recorded of its calls."""
+        records = self.recordings[int(request["handle"])]
+        return {"ok": True, "value": self.encode(probes.recorded(records))}
+
+    def op_probe(self, request: dict, keep: list) -> dict:
         args = [self.build(a, "cpu") for a in request.get("args", [])]
-        value = probes.PROBES[request["name"]](self, *args)
+        keep.append(args)
+        value, error = self.invoke(probes.PROBES[request["name"]], (self, *args))
+        keep.append(value)
+        if error is not None:
+            return {"ok": False, "error": error}
         return {"ok": True, "value": self.encode(value)}
 
-    def op_repeat(self, request: dict) -> dict:
-        """Call `number` times with no tracing; the grader times the request."""
-        target = self.target(request["target"])
-        args = [self.build(a, "cpu") for a in request.get("args", [])]
-        for _ in range(int(request["number"])):
-            target(*args)
-        return {"ok": True}
-
-    def answer(self, request: dict) -> dict:
+    def answer(self, request: dict, keep: list) -> dict:
         try:
-            return getattr(self, f"op_{request['op']}")(request)
-        except BaseException as exc:
-            return {"ok": False, "error": describe(exc)}
+            return getattr(self, f"op_{request['op']}")(request, keep)
+        except Integrity as exc:
+            return integrity_answer(exc.problems)
+        except BaseException as exc:  # noqa: BLE001 - a broken request, or the grader's own bug
+            return {"ok": False, "error": plain(type(exc).__name__, str(exc)[:500])}
 
     def serve(self) -> None:
-        while True:
-            try:
-                data = self.conn.recv_bytes()
-            except (EOFError, OSError):
+        while not self.tainted:
+            request = self.channel.receive()
+            if request is None:
                 return
-            self.conn.send_bytes(wire.dumps(self.answer(wire.loads(data))))
+            keep: list = []  # what the request touched, alive until its answer is out
+            try:
+                self.requests += 1
+                if self.requests % 64 == 0:  # cyclic garbage: its finalizers run here, before the check
+                    gc.collect()
+                self.check()
+                answer = self.answer(request, keep)
+            except Integrity as exc:
+                answer = integrity_answer(exc.problems)
+            self.channel.send(answer)
+            del keep
 
 
-def fake_mode():
-    from torch._subclasses.fake_tensor import FakeTensorMode
+class StudentRaised(Exception):
+    """The student's code raised where a probe called it; `error` describes it."""
 
-    return FakeTensorMode(allow_non_fake_inputs=False)
-
-
-def describe(exc: BaseException) -> dict:
-    """An exception as plain data: its type, its base types and its message."""
-    try:
-        message = str(exc)
-    except BaseException:
-        message = "<the exception's message could not be read>"
-    return {
-        "type": type(exc).__name__,
-        "bases": [cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == "builtins"],
-        "message": message[:2000],
-        "where": where(exc),
-    }
+    def __init__(self, error: dict):
+        super().__init__(error.get("message", ""))
+        self.error = error
 
 
-def where(exc: BaseException) -> str:
-    """The innermost line of the student's file in the traceback, if any."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if f.filename.startswith(os.getcwd())]
-    if not mine:
-        return ""
-    frame = mine[-1]
-    return f"{os.path.basename(frame.filename)}:{frame.lineno}: {(frame.line or '').strip()}"[:300]
+def integrity_answer(problems: list[str]) -> dict:
+    message = "the code reached for the grader's sandbox: " + "; ".join(problems)
+    return {"ok": False, "integrity": problems, "error": plain("Integrity", message[:1000])}
+
+
+# What the boundary runs: the same few frames for a single call and a timed batch.
+
+
+def _call(resolve, target, method, args, kwargs):
+    return resolve(target, method)(*args, **kwargs)
+
+
+def _repeat(resolve, target, args, number):
+    for _ in range(number):
+        _call(resolve, target, None, args, {})
+
+
+def _call_getattr(resolve, target, name):
+    return getattr(resolve(target), name)
 
 
 def snapshot(value):
-    if isinstance(value, torch.Tensor) and wire.tensor_has_data(value):
+    if type(value) in PLAIN_TENSORS and wire.tensor_has_data(value):
         return value.detach().clone()
     return None
 
 
 def after(value, before, encode) -> dict:
     """What happened to an argument: changed in place? a `.g` set on it?"""
-    if not isinstance(value, torch.Tensor):
+    if type(value) not in PLAIN_TENSORS:
         return {}
     out = {"mutated": before is not None and not same_values(before, value.detach())}
-    grad = getattr(value, "g", None)
+    grad = value.__dict__.get("g")
     if grad is not None:
         out["g"] = encode(grad)
     return out
@@ -241,7 +428,7 @@ def restore_state(before: dict) -> list[str]:
 # -- start-up ------------------------------------------------------------------
 
 
-def lock_down(workdir: str, limits: dict) -> None:
+def lock_down(workdir: str, limits: dict, keep_fd: int) -> None:
     os.setsid()  # our own process group: the grader kills it whole
     os.chdir(workdir)
     for name in list(os.environ):
@@ -251,6 +438,9 @@ def lock_down(workdir: str, limits: dict) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    # Nothing inherited but the connection: no pipe of the fork server, no other child's socket.
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, 1 << 16)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too large file is an error, not a kill
     for name, value in limits.items():
         limit = getattr(resource, name)
@@ -266,19 +456,35 @@ def lock_down(workdir: str, limits: dict) -> None:
         os.setgid(65534)
         os.setuid(65534)
     torch.set_num_threads(1)  # one thread: steadier timings, no oversubscription
+    syscalls.restrict(os.getpid())
+    gc.disable()  # collections run where the child chooses (see serve)
+
+
+def forget_the_grader(workdir: str) -> None:
+    """The grader's modules leave sys.modules and its folders sys.path: the
+    student's `import autograder.sandbox.child` finds nothing (Landlock keeps
+    the files unreadable) or, without Landlock, a fresh copy that shares no
+    object with this child."""
+    for name in [n for n in sys.modules if n == "autograder" or n.startswith("autograder.")]:
+        del sys.modules[name]
+    sys.path[:] = [workdir] + [p for p in sys.path if p and not _holds_the_grader(p)]
+
+
+def _holds_the_grader(path: str) -> bool:
+    return os.path.isdir(os.path.join(path, "autograder", "sandbox"))
 
 
 # Where the grader keeps what a submission must never read.
 PRIVATE = [os.path.abspath(os.path.join(os.path.dirname(__file__), *parts))
-           for parts in (("..", "..", "solutions"), ("..", "hidden"))]
+           for parts in (("..", "..", "solutions"), ("..", "hidden"), ("..", "..", "source"), ("..",))]
 SYSTEM = ["/usr", "/lib", "/lib64", "/etc", "/dev", "/sys", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat"]
 
 
 def readable_paths() -> list[str]:
     """The Python installation, the system's libraries and this process's own
-    /proc entry: no folder that holds the grader's private files."""
+    /proc entry: no folder that holds the grader's files."""
     candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path,
-                  os.path.dirname(os.path.abspath(__file__)), f"/proc/{os.getpid()}", *SYSTEM]
+                  f"/proc/{os.getpid()}", *SYSTEM]
     found = []
     for path in candidates:
         path = os.path.abspath(path or ".")
@@ -287,9 +493,17 @@ def readable_paths() -> list[str]:
     return list(dict.fromkeys(found))
 
 
-@functools.cache
+_readable_cache: list[bool] = []
+
+
 def python_readable_by_others() -> bool:
     """Could an unprivileged user still import the standard library, torch, numpy, sympy?"""
+    if not _readable_cache:
+        _readable_cache.append(_python_readable_by_others())
+    return _readable_cache[0]
+
+
+def _python_readable_by_others() -> bool:
     import numpy
     import sympy
 
@@ -311,6 +525,8 @@ def python_readable_by_others() -> bool:
 
 
 def import_module(name: str, path: str):
+    import importlib.util
+
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -318,16 +534,76 @@ def import_module(name: str, path: str):
     return module
 
 
-def main(conn, module_name: str, workdir: str, limits: dict) -> None:
+def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit") -> None:
     """Entry point in the forked child."""
-    child = Child(conn)
+    channel = Channel(fd)
+    hello = {"ok": True, "pid": os.getpid()}
     try:
-        lock_down(workdir, limits)
-        sys.path[:0] = [workdir]
-        child.module = import_module(module_name, os.path.join(workdir, f"{module_name}.py"))
-        hello = {"ok": True, "pid": os.getpid()}
-    except BaseException as exc:
-        hello = {"ok": False, "pid": os.getpid(), "error": describe(exc)}
-    conn.send_bytes(wire.dumps(hello))
-    child.serve()
+        lock_down(workdir, limits, fd)
+        forget_the_grader(workdir)
+        guards.guard_module_creation(frozenset(sys.modules), workdir)
+        monitor = audit.install(kit.trusted, os.getpid())
+        child = Child(channel, monitor, kit.watch)
+        path = os.path.join(workdir, f"{module_name}.py")
+        child.module, error = child.invoke(import_module, (module_name, path), importing=True)
+        if error is not None:
+            hello = {"ok": False, "pid": os.getpid(), "error": error}
+    except Integrity as exc:
+        hello = integrity_answer(exc.problems) | {"pid": os.getpid()}
+        child = None
+    except BaseException as exc:  # noqa: BLE001 - the set-up failed: say why, then stop
+        hello = {"ok": False, "pid": os.getpid(), "error": plain(type(exc).__name__, str(exc)[:500])}
+        child = None
+    channel.send(hello)
+    if child is not None and hello["ok"]:
+        child.serve()
     os._exit(0)
+
+
+class Kit:
+    """What the fork server prepares once for all its children: the code the
+    audit hook trusts and the snapshot of the namespaces."""
+
+    def __init__(self):
+        self.trusted = trusted_code()
+        guards.install(self.trusted)
+        from autograder.sandbox.tracer import CallCounter, KernelCounter
+
+        self.watch = Watch(extra_classes=(CallCounter, KernelCounter))
+
+
+def trusted_code() -> dict[int, object]:
+    """Every code object of the sandbox's modules, by id (kept alive here)."""
+    from autograder.sandbox import child, pristine, slow_variants, student_errors, tracer
+
+    found: dict[int, object] = {}
+    for module in (audit, child, guards, pristine, probes, slow_variants, student_errors, tracer, wire):
+        for value in vars(module).values():
+            for code in _codes_of(value):
+                _collect(code, found)
+    return found
+
+
+def _codes_of(value) -> list:
+    code = getattr(value, "__code__", None)
+    if code is not None:
+        return [code]
+    if isinstance(value, type):
+        codes = []
+        for member in vars(value).values():
+            member = getattr(member, "__func__", member)
+            codes += _codes_of(member) if not isinstance(member, type) else []
+            for accessor in ("fget", "fset", "fdel"):
+                if getattr(member, accessor, None) is not None:
+                    codes += _codes_of(getattr(member, accessor))
+        return codes
+    return []
+
+
+def _collect(code, found: dict) -> None:
+    if id(code) in found:
+        return
+    found[id(code)] = code
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            _collect(const, found)

@@ -2,12 +2,18 @@
 
 Importing torch takes a second or two; forking a process that already has it
 takes milliseconds. The server has imported torch but never run an operation
-or touched CUDA, so its forks start clean.
+or touched CUDA, so its forks start clean. Before the first fork it also
+prepares what every child needs for its sandbox (child.Kit): the guards on
+torch's mode stacks and the snapshot of the namespaces to check.
 
-Protocol (one JSON object per line): the grader writes
-`{"module", "workdir", "limits", "socket"}` on the server's stdin; the server
-forks, answers `{"pid": N}` on stdout, and the child connects to `socket`.
-When stdin closes, the server kills every child it made and exits.
+Protocol: the grader and the server share a Unix socketpair of sequenced
+packets (one request, one answer). A request is `{"module", "workdir",
+"limits"}` in JSON with one file descriptor attached (SCM_RIGHTS): the
+child's end of a fresh socketpair the grader made for that child. The server
+forks; the child keeps that descriptor as its connection; the server closes
+it and answers `{"pid": N}`. No socket has a name anywhere, so no child can
+find or reach another child's connection. When the grader's end closes, the
+server kills every child it made and exits.
 """
 
 from __future__ import annotations
@@ -21,14 +27,10 @@ import sys
 import time
 
 
-def run_child(request: dict) -> None:
-    from multiprocessing.connection import Connection
-
+def run_child(request: dict, fd: int, kit) -> None:
     from autograder.sandbox import child
 
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(request["socket"])
-    child.main(Connection(sock.detach()), request["module"], request["workdir"], request["limits"])
+    child.main(fd, request["module"], request["workdir"], request["limits"], kit)
 
 
 def preload() -> None:
@@ -40,7 +42,7 @@ def preload() -> None:
     import torch.nn.functional  # noqa: F401
     import torch.testing  # noqa: F401
 
-    from autograder.sandbox import child
+    from autograder.sandbox import child, probes, syscalls  # noqa: F401  (syscalls loads libseccomp here)
     from autograder.sandbox.tracer import Trace
 
     child.python_readable_by_others()  # warm its cache
@@ -49,34 +51,45 @@ def preload() -> None:
     torch.set_num_threads(1)
     with Trace():
         torch.ones(2, 2) @ torch.ones(2, 2)
-    with child.fake_mode():
+    with probes.fake_mode():
         torch.empty(2, 2, device="cuda") + 1
 
 
-def serve() -> None:
+def serve(control: socket.socket) -> None:
     # Importing makes millions of objects and next to no garbage: the
     # collections it would trigger cost half a second of the grading's start.
     # Frozen afterwards, the preloaded objects are never scanned again, in
     # the server or in its children (whose pages then stay shared).
     gc.disable()
     preload()
+    from autograder.sandbox.child import Kit
+
+    kit = Kit()
     gc.freeze()
     gc.enable()
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     become_subreaper()
     children = []
-    for line in sys.stdin:
-        request = json.loads(line)
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+        except OSError:
+            break
+        if not data:
+            break
+        request = json.loads(data)
         pid = os.fork()
         if pid == 0:
             try:
-                run_child(request)
+                control.close()
+                run_child(request, fds[0], kit)
             finally:
                 os._exit(0)
+        for fd in fds:
+            os.close(fd)
         children.append(pid)
-        sys.stdout.write(json.dumps({"pid": pid}) + "\n")
-        sys.stdout.flush()
+        control.sendall(json.dumps({"pid": pid}).encode())
     kill_all(children)
     os._exit(0)  # nothing left to save: skip tearing down torch (a second)
 
@@ -123,4 +136,4 @@ def kill_all(children: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    serve(socket.socket(fileno=int(sys.argv[1])))

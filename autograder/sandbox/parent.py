@@ -1,10 +1,17 @@
-"""The grader's side of the sandbox: one child process per student module.
+"""The grader's side of the sandbox: a child process per student module and item.
 
 `Submission(module, folder)` copies just that module's file into a private
 folder, starts a child for it from the fork server, and lets the hidden tests
 call into it. Whatever happens in the child (an exception, a hang, an exit, a
-crash) comes back as an `Outcome`; the child is restarted for the next call.
+crash, an integrity breach) comes back as an `Outcome`; the child is
+restarted for the next call. Each graded item gets a fresh child
+(`for_item`), so nothing one item's calls leave behind reaches another's.
 Objects the student creates stay in the child and are used through `Remote`.
+
+Budgets keep a hostile module from stretching a grading: the whole grading
+has a deadline (`set_deadline`), a module's imports share one allowance of
+time (a slow import is paid once, not once per item), and an item whose
+child keeps dying stops being restarted.
 """
 
 from __future__ import annotations
@@ -33,6 +40,22 @@ LIMITS = {
 ROOT_ONLY_LIMITS = {"RLIMIT_NPROC": 64}  # per user: only meaningful once we drop to nobody
 START_TIMEOUT = 20.0  # seconds to import the student's module (torch is already imported)
 CALL_TIMEOUT = 10.0  # default seconds for one call
+IMPORT_BUDGET = 30.0  # seconds all of a module's imports may take together
+SLOW_IMPORT = 2.0  # an import slower than this is paid once: the module's items share a child
+MOST_CRASHES = 6  # a child that died this often within one item is not started again for it
+ANSWER_LIMIT = 32 * 2**20  # bytes: the largest real answer is well under a megabyte
+
+_deadline: list[float | None] = [None]
+
+
+def set_deadline(seconds_from_now: float | None) -> None:
+    """The time the whole grading may take from now (None: no limit). Forks
+    of the grader inherit it: one deadline for every group of suites."""
+    _deadline[0] = None if seconds_from_now is None else time.monotonic() + seconds_from_now
+
+
+def remaining() -> float | None:
+    return None if _deadline[0] is None else _deadline[0] - time.monotonic()
 
 class ChildGone(RuntimeError):
     pass
@@ -43,10 +66,13 @@ class ChildGone(RuntimeError):
 
 @dataclass(frozen=True)
 class Remote:
-    """An object that lives in the child (a student's `Lin`, a kept tensor)."""
+    """An object that lives in the child (a student's `Lin`, a kept tensor).
+
+    `generation` is the child it lives in: after a restart it is gone."""
 
     submission: "Submission"
     handle: wire.Handle
+    generation: int = 0
 
     @property
     def type(self) -> str:
@@ -85,7 +111,7 @@ class Grad:
 
 def encode_arg(value) -> Any:
     if isinstance(value, Remote):
-        return {"$ref": value.handle.id}
+        return value.submission._target(value)
     if isinstance(value, Transposed):
         return {"$tensor": {**wire.encode_tensor(value.base.contiguous()), "view": "t"}}
     if isinstance(value, Grad):
@@ -176,13 +202,40 @@ def failure(kind: str, message: str) -> Outcome:
     return Outcome(error={"type": kind, "bases": [kind], "message": message, "where": ""})
 
 
+def bounded_error(error) -> dict:
+    """A student's exception as the child described it, as text of bounded
+    length whatever the child sent (reports clean it again)."""
+    if not isinstance(error, dict):
+        return {"type": "BadAnswer", "bases": [], "message": "the child sent an unreadable error", "where": ""}
+
+    def text(value, limit: int) -> str:
+        return value[:limit] if isinstance(value, str) else ""
+
+    bases = error.get("bases")
+    return {
+        "type": text(error.get("type"), 100) or "Exception",
+        "bases": [text(b, 100) for b in bases[:20]] if isinstance(bases, list) else [],
+        "message": text(error.get("message"), 1000),
+        "where": text(error.get("where"), 300),
+    }
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A timed batch: seconds for its calls, and what the tracer saw of them."""
+
+    seconds: float
+    trace: dict | None
+
+
 # -- the child process ---------------------------------------------------------------
 
 
 class Submission:
-    """One student module, running in its own child process."""
+    """One student module, running in its own child process (one per item)."""
 
-    def __init__(self, module: str, folder: Path, *, call_timeout: float = CALL_TIMEOUT):
+    def __init__(self, module: str, folder: Path, *, call_timeout: float = CALL_TIMEOUT,
+                 isolate_items: bool = True):
         self.module = module
         self.source = Path(folder) / f"{module}.py"
         self.call_timeout = call_timeout
@@ -192,6 +245,10 @@ class Submission:
         self.import_error: dict | None = None
         self.starts = 0
         self.restarts = 0
+        self.import_seconds = 0.0
+        self.isolate_items = isolate_items
+        self.item: str | None = None
+        self.crashes: dict[str | None, int] = {}
         self.hung: dict[str, str] = {}  # target -> why: once hung, it is not waited for again
 
     @property
@@ -200,28 +257,48 @@ class Submission:
 
     # -- life cycle --
 
+    def for_item(self, item: str) -> None:
+        """Calls from now on belong to `item`: a fresh child if it changes."""
+        if item == self.item:
+            return
+        if self.isolate_items:
+            self.close()
+        self.item = item
+        self.hung.clear()  # a function that hung for one item is tried again for the next
+
     def start(self) -> None:
         self.close()
+        if self.import_seconds >= IMPORT_BUDGET:
+            self.import_error = {"type": "TimeoutError", "where": "", "message": (
+                f"importing it took {self.import_seconds:.0f} s in all over {self.starts - 1} starts, "
+                f"more than the {IMPORT_BUDGET:g} s a module's imports may take: it is not started again")}
+            return
         self.workdir = Path(tempfile.mkdtemp(prefix=f"child-{self.module}-"))
         shutil.copyfile(self.source, self.workdir / self.source.name)
         os.chmod(self.workdir, 0o755)  # readable after the child drops to nobody
         limits = dict(LIMITS, **(ROOT_ONLY_LIMITS if os.geteuid() == 0 else {}))
+        timeout = self._limit(START_TIMEOUT)
+        started = time.monotonic()
         try:
-            self.pid, self.conn = fork_server().spawn(self.module, self.workdir, limits, START_TIMEOUT)
-        except (OSError, ValueError) as exc:  # no fork, or no connection in time
+            self.pid, self.conn = fork_server().spawn(self.module, self.workdir, limits, timeout)
+        except (OSError, ValueError) as exc:  # no fork, or no answer in time
             raise ChildGone(f"could not start a process for {self.module}.py: {exc}") from exc
         try:
-            hello = self._receive(START_TIMEOUT, "importing the module")
+            hello = self._receive(timeout, "importing the module")
         except ChildGone as exc:
             if not str(exc).startswith("timeout"):
                 raise
             # An import that never ends (a loop outside any function) would
             # cost every test the whole wait again: fail them all at once.
             hello = {"ok": False, "error": {
-                "type": "TimeoutError",
-                "message": f"importing it took over {START_TIMEOUT:g} s: is there an endless loop "
+                "type": "TimeoutError", "where": "",
+                "message": f"importing it took over {timeout:g} s: is there an endless loop "
                            "outside any function?"}}
-        self.import_error = None if hello.get("ok") else hello.get("error")
+        took = time.monotonic() - started
+        self.import_seconds += took
+        if took > SLOW_IMPORT:
+            self.isolate_items = False  # pay a slow import once, not once per item
+        self.import_error = None if hello.get("ok") else bounded_error(hello.get("error"))
 
     def ensure_started(self) -> None:
         if self.conn is None and self.import_error is None:
@@ -242,6 +319,11 @@ class Submission:
 
     # -- requests --
 
+    def _limit(self, timeout: float) -> float:
+        """`timeout`, cut to what is left of the grading's budget."""
+        left = remaining()
+        return timeout if left is None else max(0.0, min(timeout, left))
+
     def _receive(self, timeout: float, doing: str) -> dict:
         try:
             ready = self.conn.poll(timeout)
@@ -251,7 +333,7 @@ class Submission:
             self.close()
             raise ChildGone(f"timeout: no answer within {timeout:g} s")
         try:
-            data = self.conn.recv_bytes(maxlength=256 * 2**20)
+            data = self.conn.recv_bytes(maxlength=ANSWER_LIMIT)
             return wire.loads(data)
         except (EOFError, OSError) as exc:
             self.close()
@@ -261,30 +343,50 @@ class Submission:
             raise ChildGone(f"unreadable answer while {doing}: {exc}") from exc
 
     def request(self, message: dict, timeout: float | None = None) -> dict:
+        left = remaining()
+        if left is not None and left <= 0:
+            raise ChildGone("timeout: the grading's time budget ran out before this check")
         self.ensure_started()
         if self.conn is None:
             raise ChildGone(f"{self.module}.py did not import: {self.import_error['message']}")
         self.conn.send_bytes(wire.dumps(message))
-        return self._receive(timeout or self.call_timeout, f"running {message.get('op')}")
+        answer = self._receive(self._limit(timeout or self.call_timeout), f"running {message.get('op')}")
+        if answer.get("integrity"):
+            self.close()  # the child may be compromised: never ask it again
+        return answer
 
     def _target(self, target) -> Any:
-        return {"$ref": target.handle.id} if isinstance(target, Remote) else target
+        if isinstance(target, Remote):
+            if target.generation != self.starts:
+                raise ChildGone("the object no longer exists: its process was restarted")
+            return {"$ref": target.handle.id}
+        return target
+
+    def _crashed_too_often(self) -> Outcome | None:
+        crashes = self.crashes.get(self.item, 0)
+        if crashes >= MOST_CRASHES:
+            return failure("Crash", f"the process died {crashes} times during these checks: "
+                                    "the rest of them were not run")
+        return None
 
     def call(self, target, *args, method=None, device="cpu", trace=True, timeout=None, **kwargs) -> Outcome:
         """Call a function or class of the module (by name) or a remote object."""
-        message = {
-            "op": "call",
-            "target": self._target(target),
-            "method": method,
-            "args": [encode_arg(a) for a in args],
-            "kwargs": {k: encode_arg(v) for k, v in kwargs.items()},
-            "device": device,
-            "trace": trace,
-        }
         key = f"{getattr(target, 'type', target)}.{method}" if method else str(getattr(target, "type", target))
         if key in self.hung:
             return failure("Timeout", f"{self.hung[key]} (an earlier call did not finish either)")
+        given_up = self._crashed_too_often()
+        if given_up is not None:
+            return given_up
         try:
+            message = {
+                "op": "call",
+                "target": self._target(target),
+                "method": method,
+                "args": [encode_arg(a) for a in args],
+                "kwargs": {k: encode_arg(v) for k, v in kwargs.items()},
+                "device": device,
+                "trace": trace,
+            }
             self.ensure_started()
             if self.import_error is not None:
                 return Outcome(error=dict(self.import_error, message=f"{self.module}.py did not import: "
@@ -294,23 +396,30 @@ class Submission:
             kind = "Timeout" if str(exc).startswith("timeout") else "Crash"
             if kind == "Timeout":
                 self.hung[key] = str(exc)
+            else:
+                self.crashes[self.item] = self.crashes.get(self.item, 0) + 1
             return failure(kind, str(exc))
         return self._outcome(answer)
 
     def _outcome(self, answer: dict) -> Outcome:
+        if answer.get("integrity"):
+            return failure("Integrity", bounded_error(answer.get("error"))["message"])
         try:
             value = wire.decode(answer.get("value"))
         except (ValueError, KeyError, TypeError) as exc:
             return failure("BadValue", f"the result could not be read: {exc}")
         if isinstance(value, wire.Handle):
-            value = Remote(self, value)
+            value = Remote(self, value, self.starts)
+        error = answer.get("error")
         return Outcome(
             value=value,
-            error=answer.get("error"),
-            seconds=float(answer.get("seconds", 0.0)),
-            trace=answer.get("trace"),
-            args=answer.get("args", []),
-            state_changed=answer.get("state_changed", []),
+            error=None if error is None else bounded_error(error),
+            seconds=float(answer.get("seconds", 0.0)) if isinstance(answer.get("seconds"), (int, float)) else 0.0,
+            trace=_trace(answer.get("trace")),
+            args=[a if isinstance(a, dict) else {} for a in answer.get("args", [])][:64]
+            if isinstance(answer.get("args"), list) else [],
+            state_changed=[str(c)[:40] for c in answer.get("state_changed", [])][:10]
+            if isinstance(answer.get("state_changed"), list) else [],
             raw_value=answer.get("value"),
         )
 
@@ -327,30 +436,52 @@ class Submission:
         return self._value({"op": "keep", "value": encode_arg(value), "device": device})
 
     def callable(self, **spec) -> Remote:
-        return self._value({"op": "keep", "value": {"$callable": spec}})
+        """A callable made in the child for the student's code (see probes.make_callable)."""
+        return self._value({"op": "callable", "spec": spec})
+
+    def recorded(self, callable_: Remote) -> dict:
+        """What a callable made by `callable` recorded of its calls."""
+        self._target(callable_)
+        return self._value({"op": "recorded", "handle": callable_.handle.id})
 
     def probe(self, name: str, *args):
         return self._value({"op": "probe", "name": name, "args": [encode_arg(a) for a in args]})
 
-    def repeat(self, target, args, number: int, timeout: float) -> float:
-        """Seconds for `number` calls, measured here, not by the child.
+    def repeat(self, target, args, number: int, timeout: float, *, trace: bool = True) -> Timed:
+        """`number` calls, timed here, not by the child; traced as a single
+        call is (unless `trace` is off: the bench's ladder), so the code cannot
+        tell a timed call from a checked one.
 
-        Where the kernel keeps scheduler statistics this is the CPU time the
-        child's threads spent (so waiting for a busy CPU does not count);
+        Where the kernel keeps scheduler statistics the time is the CPU time
+        the child's threads spent (so waiting for a busy CPU does not count);
         elsewhere the wall-clock time of the request.
         """
         message = {"op": "repeat", "target": self._target(target),
-                   "args": [encode_arg(a) for a in args], "number": number}
+                   "args": [encode_arg(a) for a in args], "number": number, "trace": trace}
         cpu_before = cpu_seconds(self.pid)
         start = time.perf_counter()
         answer = self.request(message, timeout)
         seconds = time.perf_counter() - start
         cpu_after = cpu_seconds(self.pid)
         if not answer.get("ok"):
-            raise StudentError(Outcome(error=answer.get("error")))
+            raise StudentError(self._outcome(answer) if answer.get("integrity")
+                               else Outcome(error=bounded_error(answer.get("error"))))
         if cpu_before is not None and cpu_after is not None:
-            return max(cpu_after - cpu_before, 1e-9)
-        return seconds
+            seconds = max(cpu_after - cpu_before, 1e-9)
+        return Timed(seconds, _trace(answer.get("trace")))
+
+
+def _trace(raw) -> dict | None:
+    """A trace from the child, as counts of names, whatever it sent."""
+    if not isinstance(raw, dict):
+        return None
+    out = {}
+    for key in ("calls", "kernels"):
+        counts = raw.get(key)
+        out[key] = ({str(name)[:80]: int(n) for name, n in list(counts.items())[:2000]
+                     if isinstance(n, int) and not isinstance(n, bool)}
+                    if isinstance(counts, dict) else {})
+    return out
 
 
 def cpu_seconds(pid: int | None) -> float | None:

@@ -3,17 +3,31 @@
 Some checks need to touch an object where it lives: the parameters of an
 `nn.Module`, a backward pass through a student's `autograd.Function`. A probe
 does that one thing and returns plain data; the grader judges the data.
+A probe runs inside the child's boundary (child.Child.invoke) as a whole, so
+whatever the student's code changed while it ran is found and put back
+before the answer is encoded; a probe that compares something after calling
+student code (did the call change its input?) calls it through `child.run`,
+which checks right after that call.
+
 Callables (`make_callable`) are the inputs a student's function takes that the
 grader cannot send: a function to time, a sympy function to differentiate.
+Each is a generator's `__next__` or `send`: what it records lives in the
+generator's frame and in the child's table, out of reach of the student's
+code (the audit hook refuses `gi_frame`), so time_call cannot rewrite the
+record of its own calls.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from contextlib import nullcontext
 
+import numpy as np
 import torch
 
-from autograder.sandbox import wire
+from autograder.sandbox import slow_variants, wire
+from autograder.sandbox.student_errors import describe, plain
 
 PROBES = {}
 
@@ -23,47 +37,47 @@ def probe(function):
     return function
 
 
-class Recorder:
-    """A callable that counts and records its calls, and when each began and ended."""
-
-    def __init__(self, body):
-        self.body = body
-        self.calls = 0
-        self.args = []
-        self.spans = []  # (start, end) of the first calls, perf_counter seconds
-
-    def __call__(self, *args):
-        self.calls += 1
-        if len(self.args) < 100:
-            self.args.append(args)
-        start = time.perf_counter()
-        try:
-            return self.body(self.calls, *args)
-        finally:
-            if len(self.spans) < 1000:
-                self.spans.append((start, time.perf_counter()))
+def _sleeper(schedule, records, *, _clock=time.perf_counter, _sleep=time.sleep, _len=len, _min=min):
+    """Each resumption sleeps its turn of `schedule` and records when it began and ended."""
+    last, n = _len(schedule) - 1, 0
+    while True:
+        yield None
+        start = _clock()
+        _sleep(schedule[_min(n, last)])
+        records.append((start, _clock()))
+        n += 1
 
 
-def make_callable(spec: dict) -> Recorder:
-    kind = spec["kind"]
+def _substitute(var, body, records):
+    """f(expr) = body with `var` replaced by expr; records each argument."""
+    result = None
+    while True:
+        expr = yield result
+        records.append((expr,))
+        result = body.subs(var, expr)
+
+
+def make_callable(spec: dict):
+    """(the callable handed to the student, the list it records into)."""
+    kind, records = spec["kind"], []
     if kind == "sleeper":
-        schedule = [float(s) for s in spec["schedule"]]
-        return Recorder(lambda n, *args: time.sleep(schedule[min(n, len(schedule)) - 1]))
-    if kind == "slow_variant":  # the next-slower version of an item, to time against
-        from autograder.sandbox.slow_variants import VARIANTS
-
-        variant = VARIANTS[spec["name"]]
-        return Recorder(lambda n, *args: variant(*args))
+        generator = _sleeper([float(s) for s in spec["schedule"]], records)
+        next(generator)
+        return generator.__next__, records
     if kind == "sympy":
-        var, body = wire.decode_sympy(spec["var"]), wire.decode_sympy(spec["body"])
-        return Recorder(lambda n, expr: body.subs(var, expr))
+        generator = _substitute(wire.decode_sympy(spec["var"]), wire.decode_sympy(spec["body"]), records)
+        next(generator)
+        return generator.send, records
+    if kind == "slow_variant":  # the next-slower version of an item, timed in the reference's child
+        return slow_variants.VARIANTS[spec["name"]], records
     raise ValueError(f"unknown callable {kind!r}")
 
 
-@probe
-def calls_of(child, recorder: Recorder) -> dict:
-    return {"calls": recorder.calls, "args": [list(a) for a in recorder.args],
-            "spans": [list(span) for span in recorder.spans]}
+def recorded(records: list) -> dict:
+    """How many calls a callable had, their arguments and, for a sleeper, their spans."""
+    return {"calls": len(records),
+            "args": [list(r) for r in records[:100] if len(r) == 1],
+            "spans": [list(r) for r in records[:1000] if len(r) == 2]}
 
 
 @probe
@@ -123,9 +137,8 @@ def function_backward(child, function, x: torch.Tensor, grad: torch.Tensor) -> d
 
 
 def _error(exc: BaseException) -> dict:
-    from autograder.sandbox.child import describe  # child imports this module
-
-    return describe(exc)
+    error = getattr(exc, "error", None)  # child.StudentRaised carries its description
+    return error if isinstance(error, dict) else describe(exc)
 
 
 def _on(device: str) -> str:
@@ -148,21 +161,26 @@ def apply_backward(child, name: str, x: torch.Tensor, grad: torch.Tensor) -> dic
     """`<name>.apply(x)` of the module's autograd Function, then its backward
     pass with `grad` from above: the output, the input's gradient, how many
     tensors forward saved, and whether the call changed `x` or `grad`."""
-    function = getattr(child.module, name)
     x = x.detach().clone().requires_grad_(True)
     x_before, grad_before = x.detach().clone(), grad.clone()
-    try:
-        out = function.apply(x)
+
+    def forward_and_backward():
+        out = getattr(child.module, name).apply(x)
         grad_fn = out.grad_fn
         saved = len(grad_fn.saved_tensors) if grad_fn is not None else 0
         out.backward(grad)
+        return out, grad_fn, saved
+
+    try:
+        out, grad_fn, saved = child.run(forward_and_backward)
     except Exception as exc:
         return {"error": _error(exc)}
+    # Compared after child.run's check: nothing the student changed is in force now.
     return {
-        "out": out.detach(),
+        "out": out.detach() if type(out) in (torch.Tensor, torch.nn.Parameter) else None,
         "x_grad": x.grad,
         "saved": saved,
-        "grad_fn": type(grad_fn).__name__ if grad_fn is not None else None,
+        "grad_fn": wire.type_name(grad_fn) if grad_fn is not None else None,
         "x_changed": not torch.equal(x.detach(), x_before),
         "grad_changed": not torch.equal(grad, grad_before),
     }
@@ -359,9 +377,9 @@ def subclass_of_module(child, variant: str) -> dict:
             with torch.no_grad():
                 first.scale.fill_(5.0)
             if first.lin is model.lin or first.scale is model.scale:
-                return {"error": {"type": "Shared", "message": "two instances share their layers"}}
+                return {"error": plain("Shared", "two instances share their layers")}
             if bool((model.scale == 5.0).all()):
-                return {"error": {"type": "Shared", "message": "two instances share their parameters"}}
+                return {"error": plain("Shared", "two instances share their parameters")}
         elif variant == "base":
             model = base()
             return {"params": [], "children": list(model._modules), "buffers": [],
@@ -393,15 +411,14 @@ def is_subclass_of(child, class_name: str, base_name: str) -> bool:
 def changes_arrays(child, name: str, args: list) -> dict:
     """Call `<name>(*args)` on NumPy arrays and report which arguments it
     changed in place (positions), or the error it raised."""
-    import numpy as np
-
-    before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
+    before = [a.copy() if type(a) is np.ndarray else None for a in args]
     try:
-        getattr(child.module, name)(*args)
+        child.run(lambda: getattr(child.module, name)(*args))
     except Exception as exc:
         return {"error": _error(exc), "changed": []}
     changed = [i for i, (a, b) in enumerate(zip(args, before))
-               if b is not None and not (a.shape == b.shape and np.array_equal(a, b, equal_nan=True))]
+               if b is not None and not (type(a) is np.ndarray and a.shape == b.shape
+                                         and np.array_equal(a, b, equal_nan=True))]
     return {"error": None, "changed": changed}
 
 
@@ -438,12 +455,12 @@ def call_on_view(child, name: str, base: torch.Tensor, ops: list, extra: list) -
     before = base.clone()
     view = _view(base, ops)
     try:
-        value = getattr(child.module, name)(view, *extra)
+        value = child.run(lambda: getattr(child.module, name)(view, *extra))
     except Exception as exc:
         return {"error": _error(exc), "changed": not torch.equal(base, before)}
     out = {"error": None, "value": value, "shares": None, "stride": None, "offset": None,
            "changed": not torch.equal(base, before)}
-    if isinstance(value, torch.Tensor):
+    if type(value) in (torch.Tensor, torch.nn.Parameter):
         out["shares"] = (value.untyped_storage().data_ptr() == view.untyped_storage().data_ptr())
         out["stride"] = list(value.stride())
         out["offset"] = int(value.storage_offset())
@@ -456,13 +473,11 @@ def packages_called(child, name: str, args: list) -> dict:
     packages of the functions it called (Python functions by their module, C
     functions by theirs), other than the module itself and the builtins; with
     the value or the error and the module of the value's type."""
-    import sys
-
     own = child.module.__name__
     seen: set[str] = set()
 
     def top(name) -> str:
-        return str(name or "").split(".")[0]
+        return name.split(".")[0] if type(name) is str else ""
 
     def profile(frame, event, arg):
         if event == "call":
@@ -474,17 +489,20 @@ def packages_called(child, name: str, args: list) -> dict:
             seen.add(top(module))
 
     function = getattr(child.module, name)
-    value = error = None
-    sys.setprofile(profile)
+
+    def profiled():
+        sys.setprofile(profile)
+        try:
+            return function(*args)
+        finally:
+            sys.setprofile(None)
+
     try:
-        value = function(*args)
+        value = child.run(profiled)
     except Exception as exc:
-        error = exc
-    finally:
-        sys.setprofile(None)
+        packages = sorted(seen - {own, "builtins", "sys", ""})
+        return {"error": _error(exc), "packages": packages, "type_module": None}
     packages = sorted(seen - {own, "builtins", "sys", ""})
-    if error is not None:
-        return {"error": _error(error), "packages": packages, "type_module": None}
     return {"error": None, "packages": packages, "value": value,
             "type_module": type(value).__module__}
 
@@ -494,19 +512,21 @@ def packages_called(child, name: str, args: list) -> dict:
 
 def _describe(value):
     """[device, shape, dtype] of a tensor, or the type name of anything else."""
-    if isinstance(value, torch.Tensor):
+    if type(value) in wire.tensor_types():
         return [str(value.device), list(value.shape), str(value.dtype).removeprefix("torch.")]
-    return None if value is None else type(value).__name__
+    return None if value is None else wire.type_name(value)
+
+
+def fake_mode():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    return FakeTensorMode(allow_non_fake_inputs=False)
 
 
 def _placed(device: str):
     """(context, torch device) for a grader device name; "fake-cuda" runs under
     FakeTensorMode, as `Child.op_call` does."""
-    from contextlib import nullcontext
-
     if device == "fake-cuda":
-        from autograder.sandbox.child import fake_mode  # child imports this module
-
         return fake_mode(), "cuda"
     return nullcontext(), _on(device)
 
@@ -521,8 +541,8 @@ def set_g(child, target, g: torch.Tensor, attr: str | None = None) -> dict:
     except Exception as exc:
         return {"error": _error(exc)}
     if not isinstance(tensor, torch.Tensor):
-        return {"error": {"type": "TypeError", "message": f"{attr or 'the target'} is a "
-                          f"{type(tensor).__name__}, not a tensor", "where": ""}}
+        return {"error": plain("TypeError", f"{attr or 'the target'} is a {wire.type_name(tensor)}, "
+                                            "not a tensor")}
     tensor.g = g
     return {"error": None}
 

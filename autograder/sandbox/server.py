@@ -25,14 +25,15 @@ class ForkServer:
     """The grader's end of forkserver.py: one server per grading process."""
 
     def __init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="forkserver-"))  # 0700: only we connect
+        self.folder = Path(tempfile.mkdtemp(prefix="forkserver-"))  # 0700: holds only the lock
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox.forkserver"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=self.folder,
+            [sys.executable, "-m", "autograder.sandbox.forkserver", str(theirs.fileno())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.folder, pass_fds=(theirs.fileno(),),
             env=dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])),
         )
+        theirs.close()
         self.owner = os.getpid()
-        self.count = 0
 
     def alive(self) -> bool:
         if os.getpid() == self.owner:
@@ -47,34 +48,35 @@ class ForkServer:
 
     def spawn(self, module: str, workdir: Path, limits: dict, timeout: float):
         """Fork a child for `module`; returns (pid, connection)."""
-        self.count += 1
-        path = str(self.folder / f"s{os.getpid()}-{self.count}")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(path)
-        listener.listen(1)
-        listener.settimeout(timeout)
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            request = {"module": module, "workdir": str(workdir), "limits": limits, "socket": path}
-            # Forked graders share the server's pipes: one request and its
+            request = json.dumps({"module": module, "workdir": str(workdir), "limits": limits}).encode()
+            # Forked graders share the server's socket: one request and its
             # answer at a time. (A fresh open per call: flock locks belong to
             # the open file, which a fork would share.)
             with open(self.folder / "lock", "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
-                self.process.stdin.write(json.dumps(request) + "\n")
-                self.process.stdin.flush()
-                pid = int(json.loads(self.process.stdout.readline())["pid"])
-            sock, _ = listener.accept()
+                socket.send_fds(self.control, [request], [theirs.fileno()])
+                self.control.settimeout(timeout)
+                try:
+                    answer = self.control.recv(1 << 16)
+                finally:
+                    self.control.settimeout(None)
+            if not answer:
+                raise OSError("the fork server has gone")
+            pid = int(json.loads(answer)["pid"])
+        except BaseException:
+            mine.close()
+            raise
         finally:
-            listener.close()
-            os.unlink(path)
-        sock.settimeout(None)
-        return pid, Connection(sock.detach())
+            theirs.close()
+        return pid, Connection(mine.detach())
 
     def close(self) -> None:
         if os.getpid() != self.owner:
             return  # only the grader that started the server stops it
         if self.process.poll() is None:
-            self.process.stdin.close()  # the server kills its children and exits
+            self.control.close()  # the server kills its children and exits
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:

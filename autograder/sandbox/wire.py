@@ -5,8 +5,12 @@ the grader must not run anything a submission sends. Tensors, arrays, tuples,
 dicts, numpy scalars and sympy expressions have tagged forms; anything else a
 student returns stays in the child and comes back as a handle.
 
-Decoding in the grader builds only what it recognises: tensors from raw bytes,
-sympy expressions from a whitelist of classes, nothing by name or by eval.
+Encoding in the child goes by exact type (`type(value) is list`, never
+isinstance): a student's subclass of list, str or Tensor could run code while
+it is read, so it stays in the child behind a handle. Decoding in the grader
+builds only what it recognises, within bounds (depth, sizes, sympy nodes):
+tensors from raw bytes, sympy expressions from a whitelist of classes,
+nothing by name or by eval.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ DTYPES = {
 }
 DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
 NUMPY_DTYPES = {name: np.dtype(name) for name in DTYPES}
+NUMPY_SCALARS = frozenset(dtype.type for dtype in NUMPY_DTYPES.values())
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,34 @@ class TensorInfo:
 
 class Unencodable(TypeError):
     pass
+
+
+# Bounds on what the grader decodes: a hostile child may send anything.
+MAX_DEPTH = 32  # nesting of lists, tuples and dicts
+MAX_DIMS = 16
+MAX_SYMPY_NODES = 2000
+MAX_SYMPY_INTEGER = 10**30  # larger integers would let sympy compute for ever (2**10**30)
+MAX_NAME = 200  # a type name from the child
+
+
+_TYPE_NAME = type.__dict__["__name__"].__get__
+_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
+
+
+def type_name(value) -> str:
+    """The qualified name of `value`'s class, read from the class itself (a
+    metaclass property cannot answer instead)."""
+    return _plain_text(_TYPE_QUALNAME(type(value)))
+
+
+def class_name(cls: type) -> str:
+    return _plain_text(_TYPE_NAME(cls))
+
+
+def _plain_text(text) -> str:
+    """An exact str of at most MAX_NAME characters, without calling any method
+    of a str subclass (join reads the characters themselves)."""
+    return "".join((text,))[:MAX_NAME] if isinstance(text, str) else "?"
 
 
 # -- tensors -----------------------------------------------------------------
@@ -91,9 +124,11 @@ def encode_tensor(t: torch.Tensor, *, with_data: bool = True) -> dict:
 def decode_tensor(raw: dict) -> torch.Tensor | TensorInfo:
     dtype = DTYPES[raw["dtype"]]
     shape = tuple(int(n) for n in raw["shape"])
+    if len(shape) > MAX_DIMS or any(n < 0 for n in shape):
+        raise ValueError(f"a tensor of shape {shape[:MAX_DIMS]} cannot be right")
     if raw.get("data") is None:
         return TensorInfo(shape, dtype, str(raw["device"]), tuple(int(s) for s in raw["stride"]))
-    data = base64.b64decode(raw["data"])
+    data = base64.b64decode(raw["data"], validate=True)
     array = np.frombuffer(data, dtype=NUMPY_DTYPES[raw["dtype"]])
     if array.size != math.prod(shape):
         raise ValueError(f"tensor data has {array.size} elements for shape {shape}")
@@ -114,80 +149,120 @@ SYMPY_FUNCTIONS = (
 
 
 def encode_sympy(expr) -> list:
+    """A sympy expression of the whitelisted classes, by exact type."""
     import sympy
 
-    if isinstance(expr, sympy.Symbol):
-        return ["Symbol", expr.name, bool(expr.is_positive)]
-    if isinstance(expr, sympy.Integer):
+    kind = type(expr)
+    S = sympy.S
+    if kind in (sympy.Symbol, sympy.Dummy):
+        return ["Symbol", str(expr.name), bool(expr.is_positive)]
+    if kind in (sympy.Integer, type(S.One), type(S.Zero), type(S.NegativeOne)):
         return ["Integer", str(int(expr))]
-    if isinstance(expr, sympy.Rational):
+    if kind in (sympy.Rational, type(S.Half)):
         return ["Rational", str(expr.p), str(expr.q)]
-    if isinstance(expr, sympy.Float):
+    if kind is sympy.Float:
         return ["Float", repr(float(expr))]
     if expr is sympy.pi:
         return ["pi"]
     if expr is sympy.E:
         return ["E"]
-    name = type(expr).__name__
-    if name not in SYMPY_FUNCTIONS:
+    name = class_name(kind)
+    if name not in SYMPY_FUNCTIONS or getattr(sympy, name) is not kind:
         raise Unencodable(f"sympy {name} is not supported")
     return [name, *[encode_sympy(arg) for arg in expr.args]]
 
 
 def decode_sympy(tree: list):
+    """Rebuild an expression; refuse trees too large or numbers so big that
+    building them would not end."""
+    return _decode_sympy(tree, [MAX_SYMPY_NODES], 0)
+
+
+def _decode_sympy(tree, budget: list, depth: int):
     import sympy
 
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 4 * MAX_DEPTH:
+        raise ValueError("the sympy expression is too large")
+    if not isinstance(tree, list) or not tree or not isinstance(tree[0], str):
+        raise ValueError("malformed sympy expression")
     head, *rest = tree
     if head == "Symbol":
         name, positive = rest
-        return sympy.Symbol(str(name), positive=True) if positive else sympy.Symbol(str(name))
+        name = str(name)[:MAX_NAME]
+        return sympy.Symbol(name, positive=True) if positive else sympy.Symbol(name)
     if head == "Integer":
-        return sympy.Integer(int(rest[0]))
+        return sympy.Integer(_bounded(int(rest[0])))
     if head == "Rational":
-        return sympy.Rational(int(rest[0]), int(rest[1]))
+        return sympy.Rational(_bounded(int(rest[0])), _bounded(int(rest[1])))
     if head == "Float":
-        return sympy.Float(float(rest[0]))
+        value = float(rest[0])
+        if not math.isfinite(value):
+            raise ValueError("a sympy Float must be finite")
+        return sympy.Float(value)
     if head == "pi":
         return sympy.pi
     if head == "E":
         return sympy.E
     if head not in SYMPY_FUNCTIONS:
-        raise ValueError(f"unknown sympy node {head!r}")
-    return getattr(sympy, head)(*[decode_sympy(arg) for arg in rest])
+        raise ValueError(f"unknown sympy node {head[:40]!r}")
+    args = [_decode_sympy(arg, budget, depth + 1) for arg in rest]
+    if head == "Pow" and len(args) == 2 and args[0].is_Number and args[1].is_Number and abs(args[1]) > 64:
+        raise ValueError("a power of a number with an exponent beyond 64 is not a plausible answer")
+    return getattr(sympy, head)(*args)
+
+
+def _bounded(n: int) -> int:
+    if abs(n) > MAX_SYMPY_INTEGER:
+        raise ValueError("an integer too large for a plausible answer")
+    return n
 
 
 def is_sympy(value) -> bool:
     import sys
 
     sympy = sys.modules.get("sympy")
-    return sympy is not None and isinstance(value, sympy.Basic)
+    return sympy is not None and issubclass(type(value), sympy.Basic)  # type(): no __class__ property asked
 
 
 # -- values ------------------------------------------------------------------
 
 
+def tensor_types() -> tuple[type, ...]:
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return (torch.Tensor, torch.nn.Parameter, FakeTensor)
+
+
 def encode(value: Any, keep) -> Any:
-    """Plain data for `value`; `keep(obj) -> Handle` stores what cannot travel."""
-    if value is None or isinstance(value, (bool, str)):
+    """Plain data for `value`; `keep(obj) -> Handle` stores what cannot travel.
+
+    By exact type only: nothing here calls a method a student could define.
+    """
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
         return value
-    if isinstance(value, int):
+    if kind is int:
         return {"$int": str(value)} if abs(value) > 2**53 else value
-    if isinstance(value, float):
+    if kind is float:
         return value if math.isfinite(value) else {"$float": repr(value)}
-    if isinstance(value, torch.Tensor):
-        return {"$tensor": encode_tensor(value)}
-    if isinstance(value, np.ndarray) and value.dtype.name in NUMPY_DTYPES:
+    if kind in tensor_types():
+        try:
+            return {"$tensor": encode_tensor(value)}
+        except Unencodable:
+            pass
+    elif kind is np.ndarray and value.dtype.name in NUMPY_DTYPES:
         data = base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")
         return {"$ndarray": {"dtype": value.dtype.name, "shape": list(value.shape), "data": data}}
-    if isinstance(value, np.generic) and value.dtype.name in NUMPY_DTYPES:
+    elif kind in NUMPY_SCALARS:
         return {"$npscalar": {"dtype": value.dtype.name, "value": encode(value.item(), keep)}}
-    if isinstance(value, list):
+    elif kind is list:
         return [encode(v, keep) for v in value]
-    if isinstance(value, tuple):  # torch.Size is a tuple too
+    elif kind is tuple or kind is torch.Size:
         return {"$tuple": [encode(v, keep) for v in value]}
-    if isinstance(value, dict):
+    elif kind is dict:
         return {"$dict": [[encode(k, keep), encode(v, keep)] for k, v in value.items()]}
-    if is_sympy(value):
+    elif is_sympy(value):
         try:
             return {"$sympy": encode_sympy(value)}
         except Unencodable:
@@ -196,37 +271,42 @@ def encode(value: Any, keep) -> Any:
     return {"$handle": handle.id, "type": handle.type}
 
 
-def decode(raw: Any) -> Any:
+def decode(raw: Any, depth: int = 0) -> Any:
     """The grader's side: rebuild a value from plain data, trusting nothing."""
     if raw is None or isinstance(raw, (bool, int, float, str)):
         return raw
+    if depth > MAX_DEPTH:
+        raise ValueError("the value is nested too deeply")
     if isinstance(raw, list):
-        return [decode(v) for v in raw]
+        return [decode(v, depth + 1) for v in raw]
     if not isinstance(raw, dict) or len(raw) not in (1, 2):
         raise ValueError("malformed value")
     if "$tensor" in raw:
         return decode_tensor(raw["$tensor"])
     if "$tuple" in raw:
-        return tuple(decode(v) for v in raw["$tuple"])
+        return tuple(decode(v, depth + 1) for v in raw["$tuple"])
     if "$dict" in raw:
-        return {_hashable(decode(k)): decode(v) for k, v in raw["$dict"]}
+        return {_hashable(decode(k, depth + 1)): decode(v, depth + 1) for k, v in raw["$dict"]}
     if "$int" in raw:
         return int(raw["$int"])
     if "$float" in raw:
         return float(raw["$float"])
     if "$ndarray" in raw:
         spec = raw["$ndarray"]
-        data = base64.b64decode(spec["data"])
+        shape = tuple(int(n) for n in spec["shape"])
+        if len(shape) > MAX_DIMS or any(n < 0 for n in shape):
+            raise ValueError("an array of that shape cannot be right")
+        data = base64.b64decode(spec["data"], validate=True)
         array = np.frombuffer(data, dtype=NUMPY_DTYPES[spec["dtype"]]).copy()
-        return array.reshape(tuple(int(n) for n in spec["shape"]))
+        return array.reshape(shape)
     if "$npscalar" in raw:
         spec = raw["$npscalar"]
-        return NUMPY_DTYPES[spec["dtype"]].type(decode(spec["value"]))
+        return NUMPY_DTYPES[spec["dtype"]].type(decode(spec["value"], depth + 1))
     if "$sympy" in raw:
         return decode_sympy(raw["$sympy"])
     if "$handle" in raw:
-        return Handle(int(raw["$handle"]), str(raw.get("type", "?")))
-    raise ValueError(f"unknown tag in {sorted(raw)}")
+        return Handle(int(raw["$handle"]), str(raw.get("type", "?"))[:MAX_NAME])
+    raise ValueError(f"unknown tag in {sorted(raw)[:4]}")
 
 
 def _hashable(key):
@@ -240,7 +320,10 @@ def dumps(message: dict) -> bytes:
 
 
 def loads(data: bytes) -> dict:
-    message = json.loads(data.decode())
+    try:
+        message = json.loads(data.decode())
+    except RecursionError:
+        raise ValueError("the message is nested too deeply") from None
     if not isinstance(message, dict):
         raise ValueError("a message must be a JSON object")
     return message
