@@ -26,6 +26,7 @@ from markdown_it import MarkdownIt
 from rich.console import Console
 
 from autograder import annotations, batch, batch_reports, catalogue, notebook, safe_text
+from autograder.gradescope import locate, run
 from autograder.report import (Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown,
                                to_table)
 from autograder.safe_text import (ELLIPSIS, MESSAGE_LIMIT, NAME_LIMIT, clean, csv_cell, markdown, markdown_code,
@@ -315,6 +316,14 @@ def test_grades_csv_round_trips_and_runs_no_formula(name, error):
     assert len(rows) == 3 and rows[0]["score"] == "1" and rows[0][catalogue.load()[0].id] == "0.5"
     cells = [cell for row in rows for cell in row.values()]
     assert not any(cell.startswith(safe_text.FORMULA_STARTS) for cell in cells)
+
+
+def test_gradescope_names_a_hostile_upload_folder_cleaned(tmp_path):
+    folder = tmp_path / "\x1b[31mred\udce9 \n<b>"  # \udce9: a byte that is not UTF-8
+    folder.mkdir()
+    (folder / "neurons.py").write_text("")
+    note = run.note_for(locate.work_in(tmp_path), tmp_path)
+    assert note == "Graded the modules in red\ufffd <b>/ of your upload."
 
 
 # -- bounded in the model ------------------------------------------------------------------
