@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from rich.console import Console
 
-from autograder import annotations, batch, batch_reports, catalogue, notebook, safe_text
+from autograder import annotations, batch, batch_reports, bench, bench_report, catalogue, notebook, safe_text
 from autograder.gradescope import locate, run
 from autograder.report import (Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown,
                                to_table)
@@ -324,6 +324,17 @@ def test_gradescope_names_a_hostile_upload_folder_cleaned(tmp_path):
     (folder / "neurons.py").write_text("")
     note = run.note_for(locate.work_in(tmp_path), tmp_path)
     assert note == "Graded the modules in red\ufffd <b>/ of your upload."
+
+
+@given(hostile_text)
+@FUZZ
+def test_the_bench_table_renders_plain_text(text):
+    failed = bench.Measurement("error", detail=text)
+    ladder = bench.Bench([bench.Row(bench.Size.parse("2x40x3"), "matmul_loops", failed, failed)],
+                         "cpu", 1.0, 1, "exercises", student_note=text)
+    console = Console(file=io.StringIO(), width=160)
+    bench_report.to_table(ladder, console)
+    assert "\x1b" not in console.file.getvalue()
 
 
 # -- bounded in the model ------------------------------------------------------------------
