@@ -42,8 +42,10 @@ _NUMBER_RUN = re.compile(rf"{_NUMBER}(?:{_BETWEEN_NUMBERS}{_NUMBER}){{{MAX_NUMBE
 def clean(text: object, limit: int = MESSAGE_LIMIT) -> str:
     """Any value as one line of at most `limit` printable characters.
 
-    Never raises (for a str subclass with a hostile `__str__`, bytes, None,
-    any object). Lone surrogates become U+FFFD; escape sequences and control
+    The one entry point for student text (the sandbox calls it too; its
+    signature stays). Never raises for any value (a str subclass with a
+    hostile `__str__`, bytes, None, any object); only a `limit` below 1,
+    a caller's mistake, is a ValueError. Lone surrogates become U+FFFD; escape sequences and control
     characters are dropped; runs of white space become one space; a run of
     more than MAX_NUMBERS numbers keeps its first KEPT_NUMBERS and a word of
     LONG_TOKEN or more letters and digits its first KEPT_OF_TOKEN, then `…`;
