@@ -10,9 +10,9 @@ from pathlib import PurePosixPath
 
 from autograder import catalogue
 from autograder.report import ItemResult, Report
+from autograder.safe_text import NAME_LIMIT, clean
 
 PAGE_SIZE = 10  # GitHub's limit of error annotations per step
-MESSAGE_LIMIT = 1000  # characters: the first failure, not the whole traceback
 
 
 def escape_data(text: str) -> str:
@@ -38,10 +38,10 @@ def page_of(items: list[ItemResult], page: int | None) -> list[ItemResult]:
 
 def error_command(item: ItemResult, folder: str) -> str:
     known = catalogue.by_id().get(item.id)
-    title = f"{item.id}: {item.score:g}/{item.max_score:g} points ({item.status})"
-    message = item.first_failure or f"status {item.status}"
-    if len(message) > MESSAGE_LIMIT:
-        message = message[: MESSAGE_LIMIT - 3] + "..."
+    # Cleaned first: no escape sequence reaches the log, and a message is one line.
+    item_id, status = clean(item.id, NAME_LIMIT), clean(item.status, NAME_LIMIT)
+    title = f"{item_id}: {item.score:g}/{item.max_score:g} points ({status})"
+    message = clean(item.first_failure) or f"status {status}"
     properties = [f"title={escape_property(title)}"]
     if known is not None:
         message += f"\nHint: {known.hint}"

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from autograder import batch_reports as reports
+from autograder.safe_text import NAME_LIMIT, clean
 
 # One group of modules per grader: the batch already runs one grader per core,
 # and whole submissions in parallel scale better than a submission's modules.
@@ -158,8 +159,9 @@ def grade(student: Student, sha256: str | None, *, timeout: float, graders: Grad
     started = time.monotonic()
 
     def outcome(status: str, error: str = "", report: dict | None = None) -> dict:
+        # The grader's stderr can quote the submission: `error` is cleaned.
         batch = {"student": student.name, "submission": str(student.path), "sha256": sha256,
-                 "status": status, "error": error, "seconds": round(time.monotonic() - started, 2)}
+                 "status": status, "error": clean(error), "seconds": round(time.monotonic() - started, 2)}
         return (report or {}) | {"batch": batch}
 
     if sha256 is None:
@@ -264,12 +266,13 @@ def grade_and_save(student: Student, sha256: str | None, out: Path, timeout: flo
 
 
 def describe(report: dict) -> str:
+    """A student's line in the log: names and errors cleaned (no escape sequence reaches a terminal)."""
     batch = report["batch"]
     if batch["status"] == reports.GRADED:
         result = f"{report['score']:g}/{report['max_score']:g}"
     else:
-        result = f"{batch['status']}: {batch['error']}"
-    return f"{batch['student']}: {result} ({batch['seconds']:.1f} s)"
+        result = f"{batch['status']}: {clean(batch['error'])}"
+    return f"{clean(batch['student'], NAME_LIMIT)}: {result} ({batch['seconds']:.1f} s)"
 
 
 def interrupt(signum, frame) -> None:

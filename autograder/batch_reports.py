@@ -18,6 +18,7 @@ from pathlib import Path
 
 from autograder import catalogue
 from autograder.report import Report
+from autograder.safe_text import NAME_LIMIT, csv_cell
 
 CSV_NAME = "grades.csv"
 TEMP_SUFFIX = ".partial"  # what an interrupted write leaves behind
@@ -98,10 +99,14 @@ def header() -> list[str]:
 
 
 def row(student: str, report: dict | None) -> dict[str, str]:
+    """A student's cells. Names and errors are the students' text: a cell that
+    a spreadsheet would run as a formula (`=HYPERLINK(...)`) is made text."""
     if report is None:
-        return {"student": student, "status": "no report", "max_score": number(catalogue.max_score())}
+        return {"student": csv_cell(student, NAME_LIMIT), "status": "no report",
+                "max_score": number(catalogue.max_score())}
     batch = report["batch"]
-    values = {"student": student, "status": batch["status"], "error": batch["error"]}
+    values = {"student": csv_cell(student, NAME_LIMIT), "status": csv_cell(batch["status"], NAME_LIMIT),
+              "error": csv_cell(batch["error"])}
     if batch["status"] != GRADED:
         # No score at all rather than a 0 that could pass for a grade.
         return values | {"max_score": number(catalogue.max_score())}
@@ -114,13 +119,16 @@ def number(value: float) -> str:
     return format(value, "g")
 
 
-def write_csv(out: Path, students: list[str]) -> Path:
-    """grades.csv from the reports on disk: one row per student, sorted."""
+def csv_text(rows: list[dict[str, str]]) -> str:
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=header(), restval="")
     writer.writeheader()
-    for student in sorted(students):
-        writer.writerow(row(student, load(out, student)))
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def write_csv(out: Path, students: list[str]) -> Path:
+    """grades.csv from the reports on disk: one row per student, sorted."""
     path = out / CSV_NAME
-    write_atomically(path, text.getvalue())
+    write_atomically(path, csv_text([row(student, load(out, student)) for student in sorted(students)]))
     return path

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from autograder.bench import VARIANTS, Bench, Measurement
+from autograder.safe_text import NAME_LIMIT, clean, terminal
 
 COLOURS = {"ok": "green", "too slow": "yellow", "not implemented": "magenta", "missing": "magenta"}
 
@@ -33,16 +34,20 @@ def speedup_text(bench: Bench, row, side: str) -> str:
     return text
 
 
-def status_text(m: Measurement) -> str:
-    colour = COLOURS.get(m.status, "red")
+def status_text(m: Measurement):
+    """The status in its colour and what went wrong: a rich Text, never markup
+    (the detail quotes the student's exception)."""
+    text = terminal(m.status, NAME_LIMIT, style=COLOURS.get(m.status, "red"))
     quiet = ("ok", "not implemented")  # the stub's own message only repeats the item id
-    detail = f": {m.detail}" if m.detail and m.status not in quiet else ""
-    return f"[{colour}]{m.status}[/]{detail}"[:220]
+    if m.detail and m.status not in quiet:
+        text.append(f": {clean(m.detail, 200)}")
+    return text
 
 
 def to_table(bench: Bench, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"matmul speed ladder on {bench.device}: best batch per call ({bench.rounds} rounds "
                         f"after calibration), budget {bench.budget:g} s per variant and side",
@@ -66,10 +71,10 @@ def to_table(bench: Bench, console=None) -> None:
         console.width = 160  # a log or a pipe: do not wrap at 80 columns
     console.print(table)
     if bench.student_note:
-        console.print(f"[magenta]{bench.student_note}[/]: only the reference was timed.")
+        console.print(terminal(bench.student_note, style="magenta") + ": only the reference was timed.")
     for row in bench.rows:
         if row.reference.status != "ok" and not row.reference.estimated:  # should never happen
-            console.print(f"reference {row.variant} on {row.size}: {status_text(row.reference)}")
+            console.print(Text(f"reference {row.variant} on {row.size}: ") + status_text(row.reference))
     console.print("Speed-up: time per call of the loops on the same size over the variant's; "
                   "≈ marks times scaled from a smaller size, not measured.")
 

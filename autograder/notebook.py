@@ -33,6 +33,7 @@ import click
 
 from autograder import catalogue
 from autograder.report import ItemResult, Report
+from autograder.safe_text import NAME_LIMIT, clean
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 100  # seconds for one module's grading: under nbgrader's cell timeout (120 s)
@@ -51,7 +52,7 @@ def grade_item(item_id: str) -> float:
         return 0.0
     report = _module_report(str(Path.cwd()), item.module)
     if isinstance(report, str):
-        print(f"{item_id}: 0/{item.points} points: the grader failed ({report}). "
+        print(f"{item_id}: 0/{item.points} points: the grader failed ({clean(report)}). "
               "Your instructor will grade this notebook again.")
         _scores[item_id] = 0.0
         return 0.0
@@ -68,10 +69,11 @@ def graded_score(item_id: str) -> float | None:
 
 def summary(result: ItemResult, hint: str) -> str:
     """What a student reads in the feedback: score, failing checks, the hint."""
-    lines = [f"{result.id}: {result.score:g}/{result.max_score:g} points ({result.status})"]
+    lines = [f"{clean(result.id, NAME_LIMIT)}: {result.score:g}/{result.max_score:g} points "
+             f"({clean(result.status, NAME_LIMIT)})"]
     failed = [t for t in result.tests if not t.passed]
     for test in failed[:MAX_MESSAGES]:
-        lines.append(f"  - {test.name}: {test.message[:300]}")
+        lines.append(f"  - {clean(test.name, NAME_LIMIT)}: {clean(test.message)}")
     if len(failed) > MAX_MESSAGES:
         lines.append(f"  - ... and {len(failed) - MAX_MESSAGES} more failing checks")
     if result.score < result.max_score:

@@ -2,16 +2,19 @@
 
 `Report.to_json()` is the contract of docs/SPEC.md; the table, Markdown,
 JUnit XML and Gradescope's results.json are other views of the same data.
+What a submission controls in it (messages, names) is cleaned when a result
+is built and escaped by each renderer (autograder/safe_text.py), so every
+format is bounded and none can be broken by a string.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from autograder import catalogue
+from autograder.safe_text import NAME_LIMIT, clean, markdown, markdown_code, terminal
 
 STATUSES = ("passed", "partial", "failed", "error", "missing", "timeout")
 
@@ -25,6 +28,10 @@ class TestResult:
     message: str = ""
     weight: float = 1.0
 
+    def __post_init__(self):
+        self.name = clean(self.name, NAME_LIMIT)
+        self.message = clean(self.message)
+
 
 @dataclass
 class ItemResult:
@@ -34,6 +41,11 @@ class ItemResult:
     status: str
     tests: list[TestResult] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.id = clean(self.id, NAME_LIMIT)
+        self.status = clean(self.status, NAME_LIMIT)
+        self.devices = clean_devices(self.devices)
 
     @property
     def first_failure(self) -> str:
@@ -66,7 +78,7 @@ class Report:
                         {"name": t.name, "passed": t.passed, "message": t.message}
                         for t in item.tests
                     ],
-                    "devices": item.devices,
+                    "devices": clean_devices(item.devices),  # set after the item was built
                 }
                 for item in self.items
             ],
@@ -84,6 +96,10 @@ class Report:
                 for i in data["items"]
             ]
         )
+
+
+def clean_devices(devices: list[str]) -> list[str]:
+    return [clean(device, NAME_LIMIT) for device in devices]
 
 
 def score_item(item: catalogue.Item, tests: list[TestResult], *, missing=False,
@@ -110,6 +126,9 @@ def score_item(item: catalogue.Item, tests: list[TestResult], *, missing=False,
 # -- renderers -------------------------------------------------------------------------
 
 
+SHORT_MESSAGE = 200  # characters of the first failure in a table row (terminal, Markdown)
+
+
 def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
@@ -122,10 +141,10 @@ def to_markdown(report: Report) -> str:
         "|---|---|---|---|---|",
     ]
     for item in report.items:
-        message = item.first_failure.replace("|", "\\|").replace("\n", " ")[:200]
         lines.append(
-            f"| `{item.id}` | {item.score:g}/{item.max_score:g} | {item.status} "
-            f"| {message} | {', '.join(item.devices)} |"
+            f"| {markdown_code(item.id)} | {item.score:g}/{item.max_score:g} "
+            f"| {markdown(item.status, NAME_LIMIT)} | {markdown(item.first_failure, SHORT_MESSAGE)} "
+            f"| {markdown(', '.join(item.devices), NAME_LIMIT)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -136,17 +155,18 @@ def to_gradescope(report: Report) -> str:
     tests = []
     for item in report.items:
         failed = [t for t in item.tests if not t.passed]
-        output = "\n".join(f"- {t.name}: {t.message}" for t in failed)
+        output = "\n".join(f"- {clean(t.name, NAME_LIMIT)}: {clean(t.message)}" for t in failed)
         if not output:
             output = ("All checks passed." if item.status == "passed"
                       else f"{hints[item.id].module}.py is missing from the submission."
                       if item.status == "missing" and item.id in hints
-                      else item.first_failure or item.status)
+                      else clean(item.first_failure) or clean(item.status, NAME_LIMIT))
         if item.score < item.max_score and item.id in hints:
             output += f"\n\nHint: {hints[item.id].hint}"
         tests.append(
             {
-                "name": f"{item.id}: {hints[item.id].title}" if item.id in hints else item.id,
+                "name": f"{item.id}: {hints[item.id].title}" if item.id in hints
+                        else clean(item.id, NAME_LIMIT),
                 "score": item.score,
                 "max_score": item.max_score,
                 "status": "passed" if item.status == "passed" else "failed",
@@ -162,32 +182,30 @@ def to_gradescope(report: Report) -> str:
 
 
 def to_junit(report: Report) -> str:
-    """JUnit XML: a test suite per item, a test case per check."""
+    """JUnit XML: a test suite per item, a test case per check.
+
+    ElementTree escapes markup, but writes surrogates and control characters
+    as they are (invalid XML, or a crash): every text is cleaned first."""
     suites = ET.Element("testsuites", name="autograder", tests=str(sum(len(i.tests) for i in report.items)))
     for item in report.items:
-        failures = sum(not t.passed for t in item.tests)
+        item_id, failures = clean(item.id, NAME_LIMIT), sum(not t.passed for t in item.tests)
         suite = ET.SubElement(
-            suites, "testsuite", name=item.id, tests=str(max(1, len(item.tests))),
+            suites, "testsuite", name=item_id, tests=str(max(1, len(item.tests))),
             failures=str(failures if item.tests else 1), errors="0",
         )
         ET.SubElement(suite, "properties")
         for key, value in (("score", item.score), ("max_score", item.max_score), ("status", item.status)):
-            ET.SubElement(suite[0], "property", name=key, value=str(value))
+            ET.SubElement(suite[0], "property", name=key, value=clean(value, NAME_LIMIT))
         for test in item.tests:
-            case = ET.SubElement(suite, "testcase", classname=item.id, name=test.name)
+            case = ET.SubElement(suite, "testcase", classname=item_id, name=clean(test.name, NAME_LIMIT))
             if not test.passed:
-                message = _xml_text(test.message)
-                ET.SubElement(case, "failure", message=message[:500]).text = message
+                message = clean(test.message)
+                ET.SubElement(case, "failure", message=message).text = message
         if not item.tests:
-            case = ET.SubElement(suite, "testcase", classname=item.id, name=item.status)
-            ET.SubElement(case, "failure", message=item.status)
+            status = clean(item.status, NAME_LIMIT)
+            case = ET.SubElement(suite, "testcase", classname=item_id, name=status)
+            ET.SubElement(case, "failure", message=status)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def _xml_text(text: str) -> str:
-    """XML 1.0 allows no control characters but tab and newlines; a student's
-    exception message (an ANSI colour code, say) may carry any."""
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
 
 
 def to_table(report: Report, console=None) -> None:
@@ -200,10 +218,11 @@ def to_table(report: Report, console=None) -> None:
     for column in ("item", "points", "status", "first failure", "devices"):
         table.add_column(column, overflow="fold")
     for item in report.items:
+        # Text objects, never markup: a `[/]` in a message is two characters.
         table.add_row(
-            item.id, f"{item.score:g}/{item.max_score:g}",
-            f"[{colours[item.status]}]{item.status}[/]", item.first_failure[:160],
-            ", ".join(item.devices),
+            terminal(item.id, NAME_LIMIT), f"{item.score:g}/{item.max_score:g}",
+            terminal(item.status, NAME_LIMIT, style=colours.get(item.status, "red")),
+            terminal(item.first_failure, SHORT_MESSAGE), terminal(", ".join(item.devices), NAME_LIMIT),
         )
     console = console or Console()
     if not console.is_terminal:

@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from autograder.gradescope import locate
+from autograder.safe_text import clean
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # /autograder/source on Gradescope
 DEFAULT_TIMEOUT = 480.0  # seconds; under Gradescope's default limit of ten minutes, so we speak first
@@ -75,7 +76,7 @@ def note_for(found: locate.Found, submission: Path) -> str:
         names = ", ".join(sorted(locate.module_files()))
         return (f"No module files ({names}) and no notebooks were found in your upload: "
                 "upload them at its top level or in an exercises/ folder.")
-    where = found.path.relative_to(submission).as_posix()
+    where = clean(found.path.relative_to(submission).as_posix())  # folder names are the student's
     place = "at the top of your upload" if where == "." else f"in {where}/ of your upload"
     return f"Graded the {found.kind} {place}."
 
