@@ -10,19 +10,15 @@ from pathlib import PurePosixPath
 
 from autograder import catalogue
 from autograder.report import ItemResult, Report
-
-PAGE_SIZE = 10  # GitHub's limit of error annotations per step
-MESSAGE_LIMIT = 1000  # characters: the first failure, not the whole traceback
-
-
-def escape_data(text: str) -> str:
-    """A workflow command's message: `%`, CR and LF are encoded, so it stays one command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A property value (file=, title=): `:` and `,` would end it, so they are encoded too."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+# The students' repository ships the same rules (.github/progress_report.py).
+from autograder.student.progress_report import (
+    MESSAGE_LIMIT,
+    clean,
+    escape_data,
+    escape_property,
+    page_of,
+    shorten,
+)
 
 
 def failing(report: Report) -> list[ItemResult]:
@@ -30,19 +26,12 @@ def failing(report: Report) -> list[ItemResult]:
     return [item for item in report.items if item.score < item.max_score]
 
 
-def page_of(items: list[ItemResult], page: int | None) -> list[ItemResult]:
-    if page is None:
-        return items
-    return items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-
-
 def error_command(item: ItemResult, folder: str) -> str:
     known = catalogue.by_id().get(item.id)
     title = f"{item.id}: {item.score:g}/{item.max_score:g} points ({item.status})"
-    message = item.first_failure or f"status {item.status}"
-    if len(message) > MESSAGE_LIMIT:
-        message = message[: MESSAGE_LIMIT - 3] + "..."
-    properties = [f"title={escape_property(title)}"]
+    # A failure message can quote the submission: no terminal escapes or control characters.
+    message = shorten(clean(item.first_failure), MESSAGE_LIMIT) or f"status {item.status}"
+    properties = [f"title={escape_property(clean(title))}"]
     if known is not None:
         message += f"\nHint: {known.hint}"
         path = PurePosixPath(folder, f"{known.module}.py").as_posix()

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from autograder import catalogue
+from autograder.student.progress_report import markdown_cell
 
 STATUSES = ("passed", "partial", "failed", "error", "missing", "timeout")
 
@@ -122,7 +123,7 @@ def to_markdown(report: Report) -> str:
         "|---|---|---|---|---|",
     ]
     for item in report.items:
-        message = item.first_failure.replace("|", "\\|").replace("\n", " ")[:200]
+        message = markdown_cell(item.first_failure)  # it can quote the submission
         lines.append(
             f"| `{item.id}` | {item.score:g}/{item.max_score:g} | {item.status} "
             f"| {message} | {', '.join(item.devices)} |"
