@@ -179,8 +179,9 @@ def student_template(out_dir: Path) -> None:
     """Build OUT_DIR: the repository a course publishes to its students.
 
     It holds exercises/, a README, the pinned requirements and a GitHub
-    Actions workflow that grades every push; never the solutions or the
-    hidden suites. docs/student-template.md says how to publish it.
+    Actions workflow that runs the public tests on every push; never the
+    solutions, the hidden suites or a secret. docs/student-template.md says
+    how to publish it.
     """
     from autograder import student_template as template
 

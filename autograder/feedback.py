@@ -29,11 +29,14 @@ DESCRIPTION_LIMIT = 140  # GitHub's limit for a status description
 COMMENT_LIMIT = 60_000  # characters; GitHub takes 65,536 at most
 
 
-@dataclass(frozen=True)
+@dataclass
 class Feedback:
     state: str  # a commit status state: success or error
     description: str
     comment: str | None  # the Markdown report, when there is one
+
+    def __post_init__(self):
+        self.description = self.description[:DESCRIPTION_LIMIT]  # GitHub refuses a longer one
 
 
 @dataclass
@@ -82,7 +85,7 @@ def post_one(github: GitHub, repository: str, sha: str, feedback: Feedback, cont
     link = None
     if feedback.comment is not None:
         link = github.create_commit_comment(repository, sha, feedback.comment).get("html_url")
-    github.create_status(repository, sha, state=feedback.state, description=feedback.description[:DESCRIPTION_LIMIT],
+    github.create_status(repository, sha, state=feedback.state, description=feedback.description,
                          context=context, target_url=link if isinstance(link, str) else None)
     return True
 

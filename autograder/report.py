@@ -123,10 +123,10 @@ def to_markdown(report: Report) -> str:
         "|---|---|---|---|---|",
     ]
     for item in report.items:
-        message = markdown_cell(item.first_failure)  # it can quote the submission
+        # The failure can quote the submission, and a report read back from a file is anyone's text.
         lines.append(
-            f"| `{item.id}` | {item.score:g}/{item.max_score:g} | {item.status} "
-            f"| {message} | {', '.join(item.devices)} |"
+            f"| `{item.id}` | {item.score:g}/{item.max_score:g} | {markdown_cell(item.status)} "
+            f"| {markdown_cell(item.first_failure)} | {markdown_cell(', '.join(item.devices))} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -26,7 +26,7 @@ from autograder import generate as generator
 from autograder.cli import main
 from autograder.report import ItemResult, Report, TestResult, to_json, to_markdown
 from autograder.student.progress_report import PAGE_SIZE
-from conftest import ROOT, SOLUTIONS
+from conftest import SOLUTIONS
 from leaks import find_leaks
 from workflows import LINTERS, SHA_PIN, TOKEN_SHAPES, lint, triggers, uses
 

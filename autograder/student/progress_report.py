@@ -75,7 +75,7 @@ def load_items(path: Path) -> list[dict]:
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
         return [{"id": str(i["id"]), "module": str(i["module"]), "points": int(i["points"]),
-                 "title": str(i["title"]), "hint": str(i["hint"])} for i in items]
+                 "hint": str(i["hint"])} for i in items]
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ProgressError(f"cannot read the items from {path}: {exc}") from None
 
@@ -146,7 +146,7 @@ def page_of(items: list, page: int | None) -> list:
     return items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
 
-def annotations(entries: list[dict], page: int | None = None) -> list[str]:
+def error_commands(entries: list[dict], page: int | None = None) -> list[str]:
     """The `::error` commands of the items not done (of one page of ten, if given)."""
     return [error_command(e) for e in page_of([e for e in entries if e["status"] != DONE], page)]
 
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"::error title=Public tests::{escape_data(clean(exc))}")
         return 1
     if args.what == "annotate":
-        for line in annotations(entries, args.page):
+        for line in error_commands(entries, args.page):
             print(line)
     elif args.append is None:
         print(summary(entries), end="")
