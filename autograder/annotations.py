@@ -10,30 +10,14 @@ from pathlib import PurePosixPath
 
 from autograder import catalogue
 from autograder.report import ItemResult, Report
-from autograder.safe_text import NAME_LIMIT, clean
-
-PAGE_SIZE = 10  # GitHub's limit of error annotations per step
-
-
-def escape_data(text: str) -> str:
-    """A workflow command's message: `%`, CR and LF are encoded, so it stays one command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A property value (file=, title=): `:` and `,` would end it, so they are encoded too."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+from autograder.safe_text import NAME_LIMIT, clean, escape_data, escape_property
+# The students' repository pages its annotations the same way (.github/progress_report.py).
+from autograder.student.progress_report import page_of
 
 
 def failing(report: Report) -> list[ItemResult]:
     """Items that lost points, in the report's (course) order."""
     return [item for item in report.items if item.score < item.max_score]
-
-
-def page_of(items: list[ItemResult], page: int | None) -> list[ItemResult]:
-    if page is None:
-        return items
-    return items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
 
 def error_command(item: ItemResult, folder: str) -> str:

@@ -179,8 +179,9 @@ def student_template(out_dir: Path) -> None:
     """Build OUT_DIR: the repository a course publishes to its students.
 
     It holds exercises/, a README, the pinned requirements and a GitHub
-    Actions workflow that grades every push; never the solutions or the
-    hidden suites. docs/student-template.md says how to publish it.
+    Actions workflow that runs the public tests on every push; never the
+    solutions, the hidden suites or a secret. docs/student-template.md says
+    how to publish it.
     """
     from autograder import student_template as template
 
@@ -352,3 +353,80 @@ def notebooks(check: bool, into: Path | None) -> None:
         return
     for name in changed:
         click.echo(f"wrote {target / name}")
+
+
+@main.command("fetch-students")
+@click.argument("roster_file", metavar="ROSTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for one submission folder per student (the SUBMISSIONS of `batch`).")
+@click.option("--server-url", envvar="GITHUB_SERVER_URL", default="https://github.com", show_default=True,
+              help="Where the repositories are: the GitHub server ($GITHUB_SERVER_URL when set), "
+                   "or a local folder or file:// URL holding OWNER/NAME repositories.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
+              help="Seconds one student's fetch may take.")
+def fetch_students_command(roster_file: Path, into: Path, server_url: str, timeout: float) -> None:
+    """Fetch each student's exercises/ from the repository the ROSTER names, into INTO.
+
+    ROSTER is a CSV file with the columns student, repository (owner/name) and
+    optionally ref. Only the regular module files of exercises/ are taken;
+    INTO/.fetched.csv records the commit graded for each student. The token
+    comes from the environment variable STUDENTS_TOKEN (read access to the
+    repositories' contents); without it the repositories must be public.
+    Exits 0 when every student was tried, whoever failed; 1 for a bad roster.
+    """
+    import os
+
+    from autograder import fetch_students, roster
+
+    try:
+        entries = roster.read(roster_file)
+    except roster.RosterError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    def echo(result) -> None:
+        if result.status == fetch_students.FETCHED:
+            notes = f" ({result.detail})" if result.detail else ""
+            click.echo(f"{result.student}: {result.repository}@{result.sha[:12]}{notes}")
+        else:
+            click.echo(f"{result.student}: not fetched: {result.detail}", err=True)
+
+    token = os.environ.get("STUDENTS_TOKEN", "").strip() or None
+    results = fetch_students.fetch_all(entries, into, server_url=server_url, token=token,
+                                       timeout=timeout, echo=echo)
+    failed = sum(r.status != fetch_students.FETCHED for r in results)
+    click.echo(f"fetched {len(results) - failed}, failed {failed}; wrote {into / fetch_students.RECORD}")
+
+
+@main.command("post-feedback")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--roster", "roster_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The course's roster: where each student's feedback goes.")
+@click.option("--fetched", "record_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The record fetch-students wrote (SUBMISSIONS/.fetched.csv): the commit graded.")
+@click.option("--context", default="autograder/grade", show_default=True,
+              help="The commit status's name.")
+def post_feedback(out: Path, roster_file: Path, record_file: Path, context: str) -> None:
+    """Post each student's grade from the batch folder OUT to the commit that was graded.
+
+    A commit comment with the Markdown report and a commit status "Points X/Y"
+    linking to it, through GitHub's REST API ($GITHUB_API_URL, default
+    https://api.github.com) with the token in FEEDBACK_TOKEN. Exits 0 when
+    everything there was to post is posted; 1 when GitHub refused or did not
+    answer for a student (the others are still posted), or the input is bad.
+    """
+    from autograder import feedback, fetch_students, roster
+    from autograder.github_api import GitHub, GitHubError
+
+    try:
+        entries = roster.read(roster_file)
+        record = fetch_students.read_record(record_file)
+        github = GitHub.from_environment("FEEDBACK_TOKEN")
+    except (roster.RosterError, fetch_students.FetchError, GitHubError) as exc:
+        raise click.ClickException(str(exc)) from None
+    outcome = feedback.post_all(github, entries, record, out, context=context, echo=click.echo)
+    click.echo(f"posted {len(outcome.posted)}, unchanged {len(outcome.unchanged)}, "
+               f"skipped {len(outcome.skipped)}, failed {len(outcome.failed)}")
+    if outcome.failed or outcome.stopped:
+        sys.exit(1)

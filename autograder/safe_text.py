@@ -6,6 +6,10 @@ value into one short line of printable text; the escapers below then quote
 a cleaned text in one output format each. Every renderer goes through them,
 so no string can break a report, and a report never quotes more than a few
 values of the hidden inputs (docs/grader.md, "What reports quote").
+
+Standard library only: the students' template ships a copy next to its
+progress script (.github/safe_text.py), so the students' job summary and
+annotations follow the same rules as the grader's reports.
 """
 
 from __future__ import annotations
@@ -132,6 +136,16 @@ def terminal(text: object, limit: int = MESSAGE_LIMIT, style: str = ""):
     from rich.text import Text
 
     return Text(clean(text, limit), style=style)
+
+
+def escape_data(text: str) -> str:
+    """A GitHub workflow command's message: `%`, CR and LF are encoded, so it stays one command."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (file=, title=): `:` and `,` would end it."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula

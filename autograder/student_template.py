@@ -1,10 +1,11 @@
 """Build the repository a course publishes to its students.
 
 `build(out)` writes the generated `exercises/`, a README, the pinned
-requirements of the exercises and the GitHub Actions workflow that grades
-every push. Nothing private goes in: the hidden suites and the reference
-solutions stay in the grader's repository, which the workflow checks out
-with a token.
+requirements of the exercises and the GitHub Actions workflow that runs the
+public tests on every push, with the script that shows their progress on the
+run's page. Nothing private goes in, no secret either: the hidden suites and
+the reference solutions stay in the course's private repository, which grades
+the students' repositories from there (docs/course-grading.md).
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from autograder import generate as generator
 TEMPLATE = Path(__file__).with_name("student")
 CONSTRAINTS = generator.ROOT / "constraints.txt"
 WORKFLOW = Path(".github/workflows/grade.yml")
+PROGRESS_REPORT = Path(".github/progress_report.py")
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 # What the template writes at its top level, besides exercises/ and .github/.
-STATIC = {"README.md": "README.md", ".gitignore": "gitignore", str(WORKFLOW): "grade.yml"}
+STATIC = {"README.md": "README.md", ".gitignore": "gitignore", str(WORKFLOW): "grade.yml",
+          str(PROGRESS_REPORT): "progress_report.py",
+          str(PROGRESS_REPORT.with_name("safe_text.py")): "../safe_text.py"}
 OWNED = {"exercises", ".github", "README.md", ".gitignore", "requirements.txt"}
 # A course may regenerate the template inside a clone of its published repository.
 KEPT = {".git"}

@@ -1,9 +1,14 @@
-"""The students' repository: its layout, requirements, workflow and annotations."""
+"""The students' repository: its layout, requirements, workflow and annotations.
+
+Its workflow runs the public tests and holds no secret; its steps are run
+here for real, on a real `pytest exercises` run, with hostile messages.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -20,17 +25,17 @@ from autograder import annotations, catalogue, student_template
 from autograder import generate as generator
 from autograder.cli import main
 from autograder.report import ItemResult, Report, TestResult, to_json, to_markdown
-from conftest import ROOT, SOLUTIONS
+from autograder.student.progress_report import PAGE_SIZE
+from conftest import SOLUTIONS
 from leaks import find_leaks
+from workflows import LINTERS, SHA_PIN, TOKEN_SHAPES, lint, triggers, uses
 
-BIN = Path(sys.executable).parent
-LINTERS = {
-    "check-jsonschema": [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows"],
-    "zizmor": [str(BIN / "zizmor"), "--offline"],
-}
 WORKFLOW = student_template.WORKFLOW
-SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
-TOKEN_SHAPES = re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}")
+SCRIPT = student_template.PROGRESS_REPORT
+NEURONS = catalogue.items_of("neurons")
+# A failure message a student's code could raise: a forged workflow command,
+# terminal colours, HTML, a link, a mention, a bidirectional override.
+HOSTILE = "50% done ::warning::forged \x1b[31m<b>bold</b> | [link](https://evil.example) @someone \u202eevil"
 
 
 def invoke(*args: str):
@@ -51,7 +56,7 @@ def workflow(template) -> dict:
 
 
 def steps(workflow: dict) -> list[dict]:
-    return workflow["jobs"]["grade"]["steps"]
+    return workflow["jobs"]["public-tests"]["steps"]
 
 
 # -- layout -----------------------------------------------------------------------------
@@ -59,7 +64,8 @@ def steps(workflow: dict) -> list[dict]:
 
 def test_layout_is_exercises_readme_requirements_and_workflow(template):
     files = {p.relative_to(template).as_posix() for p in template.rglob("*") if p.is_file()}
-    expected = {"README.md", ".gitignore", "requirements.txt", WORKFLOW.as_posix()}
+    expected = {"README.md", ".gitignore", "requirements.txt", WORKFLOW.as_posix(), SCRIPT.as_posix(),
+                SCRIPT.with_name("safe_text.py").as_posix()}
     expected |= {f"exercises/{name}" for name in generator.expected_files()}
     assert files == expected
     assert generator.stale_files(template / "exercises") == []
@@ -147,8 +153,7 @@ def test_cpu_index_for_torch_is_named(template):
 
 @pytest.mark.parametrize("linter", sorted(LINTERS))
 def test_workflow_lints_clean(template, linter):
-    done = subprocess.run([*LINTERS[linter], str(template / WORKFLOW)],
-                          capture_output=True, text=True, timeout=120)
+    done = lint(linter, template / WORKFLOW)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -156,8 +161,7 @@ BREAKAGES = {
     # a job with nowhere to run is not a workflow
     "check-jsonschema": ("    runs-on: ubuntu-24.04\n", ""),
     # an attacker-controlled commit message spliced into a shell script
-    "zizmor": ('mkdir -p "$RUNNER_TEMP/grading"',
-               'echo "${{ github.event.head_commit.message }}"'),
+    "zizmor": ("status=0\n", 'echo "${{ github.event.head_commit.message }}"\n'),
 }
 
 
@@ -168,50 +172,140 @@ def test_linters_reject_a_broken_workflow(template, tmp_path, linter):
     assert old in text
     broken = tmp_path / "grade.yml"
     broken.write_text(text.replace(old, new))
-    done = subprocess.run([*LINTERS[linter], str(broken)], capture_output=True, text=True, timeout=120)
+    done = lint(linter, broken)
     assert done.returncode != 0, done.stdout + done.stderr
 
 
-def test_workflow_grades_with_the_private_grader(workflow):
-    checkouts = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
-    grader = next(s["with"] for s in checkouts if s.get("with", {}).get("path") == "grader")
-    # an unset variable would make actions/checkout fetch the student's own repository
-    guard = next(i for i, s in enumerate(steps(workflow)) if "GRADER_REPOSITORY" in s.get("env", {}))
-    assert guard < steps(workflow).index(checkouts[-1]) and "exit 1" in steps(workflow)[guard]["run"]
-    assert grader["repository"] == "${{ vars.GRADER_REPOSITORY }}"
-    assert grader["token"] == "${{ secrets.GRADER_TOKEN }}"
-    assert all(s["with"]["persist-credentials"] is False for s in checkouts)
+def test_workflow_holds_no_secret(template, workflow):
+    text = (template / WORKFLOW).read_text()
+    assert TOKEN_SHAPES.search(text) is None
+    assert re.search(r"secrets\s*[.\[]", text) is None, "the students' workflow may use no secret"
+    assert workflow["permissions"] == {"contents": "read"}
+    checkouts = uses(workflow, "actions/checkout@")
+    assert len(checkouts) == 1 and checkouts[0]["with"] == {"persist-credentials": False}
+    assert not [s for s in steps(workflow) if "token" in s.get("with", {})]
+
+
+def test_workflow_runs_the_public_tests_with_the_pinned_requirements(workflow):
+    assert set(triggers(workflow)) == {"push", "workflow_dispatch"}
     scripts = "\n".join(s.get("run", "") for s in steps(workflow))
-    assert 'python -m autograder grade "$GITHUB_WORKSPACE/exercises"' in scripts
-    assert '--format markdown >> "$GITHUB_STEP_SUMMARY"' in scripts
-    assert "-c constraints.txt" in scripts and student_template.CPU_INDEX in scripts
-    setup = next(s for s in steps(workflow) if s.get("uses", "").startswith("actions/setup-python@"))
-    assert setup["with"]["cache"] == "pip"
+    assert "python -m pip install -r requirements.txt" in scripts
+    assert 'python -m pytest exercises --progress-json "$RUNNER_TEMP/progress.json"' in scripts
+    assert "python -m autograder" not in scripts  # the students' repository has no grader
+    (setup,) = uses(workflow, "actions/setup-python@")
+    assert setup["with"] == {"python-version": "3.11", "cache": "pip", "cache-dependency-path": "requirements.txt"}
 
 
 def test_every_action_is_pinned_by_commit(workflow):
-    uses = [s["uses"] for s in steps(workflow) if "uses" in s]
-    assert uses and all(SHA_PIN.match(u) for u in uses), uses
+    pins = [s["uses"] for s in uses(workflow)]
+    assert pins and all(SHA_PIN.match(u) for u in pins), pins
 
 
 def test_annotation_pages_cover_every_item(workflow):
     pages = sorted(
         int(m.group(1)) for s in steps(workflow)
-        if (m := re.search(r"autograder annotate .* --page (\d+)$", s.get("run", "").strip()))
+        if (m := re.search(r"progress_report\.py annotate .* --page (\d+)$", s.get("run", "").strip()))
     )
-    assert pages == list(range(1, math.ceil(len(catalogue.load()) / annotations.PAGE_SIZE) + 1))
+    assert pages == list(range(1, math.ceil(len(catalogue.load()) / PAGE_SIZE) + 1))
 
 
-def test_reports_are_uploaded_as_artifacts(workflow):
-    upload = next(s for s in steps(workflow) if s.get("uses", "").startswith("actions/upload-artifact@"))
-    paths = upload["with"]["path"].splitlines()
-    assert {Path(p).name for p in paths} == {"report.json", "report.xml"}
+# -- the workflow's steps, run as GitHub runs them ------------------------------------------
 
 
-def test_workflow_holds_no_secret(template):
-    text = (template / WORKFLOW).read_text()
-    assert TOKEN_SHAPES.search(text) is None
-    assert re.findall(r"secrets\.\w+", text) == ["secrets.GRADER_TOKEN"]
+def run_step(workflow: dict, name: str, repository: Path, runner: Path) -> subprocess.CompletedProcess:
+    """One step's script, run by bash as GitHub runs it, in a copy of the students' repository."""
+    (step,) = [s for s in steps(workflow) if s["name"] == name]
+    runner.mkdir(exist_ok=True)
+    summary = runner / "summary.md"
+    summary.touch()
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                        "RUNNER_TEMP": str(runner), "GITHUB_STEP_SUMMARY": str(summary)}
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          cwd=repository, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def repository(template, tmp_path) -> Path:
+    """A student's clone: neurons.py solved, matmul_loops failing with a hostile message."""
+    clone = tmp_path / "repository"
+    shutil.copytree(template, clone)
+    shutil.copy(SOLUTIONS / "neurons.py", clone / "exercises" / "neurons.py")
+    with open(clone / "exercises" / "matmul.py", "a") as f:
+        f.write(f"\n\ndef matmul_loops(a, b):\n    raise ValueError({HOSTILE!r})\n")
+    return clone
+
+
+def table_rows(summary: str) -> list[list[str]]:
+    """The cells of each item's row, split at the pipes Markdown sees (the unescaped ones)."""
+    return [re.split(r"(?<!\\)\|", line)[1:-1] for line in summary.splitlines() if re.match(r"\| \d+ \|", line)]
+
+
+def test_steps_show_points_and_rows_and_escape_what_the_code_said(workflow, repository, tmp_path):
+    runner = tmp_path / "runner"
+    tests = run_step(workflow, "Run the public tests", repository, runner)
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]  # failures are normal
+    assert run_step(workflow, "Write the job summary", repository, runner).returncode == 0
+    summary = (runner / "summary.md").read_text()
+    items = catalogue.load()
+    points = sum(i.points for i in NEURONS)
+    assert summary.startswith(f"## Public tests: {points}/{catalogue.max_score()} points "
+                              f"({len(NEURONS)} of {len(items)} items done)\n")
+    rows = table_rows(summary)
+    assert len(rows) == len(items) and all(len(cells) == 6 for cells in rows), rows[:2]
+    loops = catalogue.owner_of("matmul", "matmul_loops")
+    (row,) = [cells for cells in rows if cells[1].strip() == loops.id.replace("_", "\\_")]
+    assert row[3].strip() == "failing"
+    assert (r"50% done \:\:warning\:\:forged &lt;b&gt;bold&lt;/b&gt; \| \[link\](https\://evil.example) \@someone evil"
+            in row[5]), row
+    assert not re.search("[\x1b\u202e]", summary) and "<b>" not in summary
+
+    lines = []
+    for name in [s["name"] for s in steps(workflow) if s["name"].startswith("Annotate")]:
+        step = run_step(workflow, name, repository, runner)
+        assert step.returncode == 0, step.stdout + step.stderr
+        page = step.stdout.splitlines()
+        assert len(page) <= PAGE_SIZE
+        lines += page
+    assert len(lines) == len(items) - len(NEURONS)
+    assert all(line.startswith("::error file=exercises/") for line in lines), lines[:3]
+    (mine,) = [line for line in lines if f"title={loops.id}%3A failing" in line]
+    assert "file=exercises/matmul.py," in mine and "::ValueError: 50%25 done ::warning::forged <b>bold</b>" in mine
+    assert not re.search("[\x1b\u202e]", "".join(lines))
+
+
+def test_the_script_needs_only_the_standard_library_and_trusts_nothing_in_the_file(template, tmp_path):
+    """A progress file written by hand (the student's code can write it): line breaks, other ids,
+    bad statuses and points; run by `python -I -S`, which can import no installed package."""
+    neuron, relu, *_ = catalogue.load()
+    progress = tmp_path / "progress.json"
+    progress.write_text(json.dumps({"points": 1e9, "items": [
+        {"id": neuron.id, "status": "failing", "message": "one\r\n::warning file=x::forged\nthree %0A"},
+        {"id": relu.id, "status": "hacked", "points": 1e9},
+        {"id": "not-an-item", "status": "done"},
+        5,
+    ]}))
+    script = [sys.executable, "-I", "-S", str(SCRIPT), "annotate", str(progress)]
+    done = subprocess.run(script, cwd=template, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(catalogue.load()) and all(line.startswith("::error file=") for line in lines)
+    # One line (safe_text.clean): the forged command is plain text inside the message.
+    assert lines[0].endswith("::one ::warning file=x::forged three %250A%0AHint: " + neuron.hint)
+    assert f"title={relu.id}%3A not run (0/{relu.points} points)" in lines[1]
+    script[4] = "summary"
+    summary = subprocess.run(script, cwd=template, capture_output=True, text=True, timeout=60)
+    assert summary.stdout.startswith(f"## Public tests: 0/{catalogue.max_score()} points (0 of ")
+
+
+def test_the_run_is_red_only_when_the_tests_could_not_run(workflow, repository, tmp_path):
+    runner = tmp_path / "runner"
+    summary = run_step(workflow, "Write the job summary", repository, runner)
+    assert summary.returncode == 1  # no progress file: the tests never ran
+    assert summary.stdout.startswith("::error title=Public tests::") and "did not run" in summary.stdout
+    (repository / "exercises" / "pytest.ini").write_text("[pytest]\naddopts = --no-such-option\n")
+    tests = run_step(workflow, "Run the public tests", repository, runner)
+    assert tests.returncode == 4, tests.stdout + tests.stderr  # pytest's usage error
+    assert "::error title=Public tests::pytest could not run the tests (exit status 4)" in tests.stdout
 
 
 # -- annotate and render ---------------------------------------------------------------------
@@ -256,7 +350,7 @@ def test_annotate_pages_split_the_same_lines(report_file):
     everything = invoke("annotate", str(report_file)).output.splitlines()
     pages = [invoke("annotate", str(report_file), "--page", str(n)).output.splitlines()
              for n in range(1, 6)]
-    assert all(len(page) <= annotations.PAGE_SIZE for page in pages)
+    assert all(len(page) <= PAGE_SIZE for page in pages)
     assert sum(pages, []) == everything and pages[-1] == []
 
 
