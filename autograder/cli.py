@@ -83,8 +83,10 @@ def write_report(result, fmt: str, output: Path | None) -> None:
               help="Exit 1 when the points are below SCORE (the report is still written).")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
               help="Grade N groups of modules in parallel (default: one per core, at most 4).")
+@click.option("--budget", type=click.FloatRange(min=1), metavar="SECONDS", default=300.0, show_default=True,
+              help="Seconds the whole grading may take; checks not reached by then fail, and the report is written.")
 def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None,
-          jobs: int | None) -> None:
+          jobs: int | None, budget: float) -> None:
     """Grade the modules in PATH (default: exercises/) with the hidden suites.
 
     Exits 0 whenever grading ran to the end, whatever the score; 1 when
@@ -106,7 +108,7 @@ def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None,
         grading.warm_up()  # here, with no collections; grade() finds it done
 
     try:
-        result = grading.grade(path, jobs=jobs)
+        result = grading.grade(path, jobs=jobs, budget=budget)
     except grading.GraderError as exc:
         click.echo(f"grader failure: {exc}", err=True)
         sys.exit(3)

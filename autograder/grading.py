@@ -23,6 +23,7 @@ import torch
 from autograder import catalogue, suite_forks
 from autograder.hidden.checks import TimedOut
 from autograder.report import Report, TestResult, score_item
+from autograder.sandbox import parent
 from autograder.sandbox.parent import fork_server
 
 HIDDEN = Path(__file__).resolve().parent / "hidden"
@@ -113,13 +114,17 @@ def first_line(message: str) -> str:
 
 
 def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None = None,
-          jobs: int | None = None) -> Report:
+          jobs: int | None = None, budget: float | None = None) -> Report:
     """The report for a folder of modules, a notebook or a folder of notebooks.
 
     `modules` runs only those modules' suites (faster); the report still has
     every item, and the others are `missing`. `jobs` is how many groups of
     modules are graded in parallel (default: one per core, see suite_forks).
+    `budget`: seconds the grading may take; a check that would start a call
+    into the submission after that fails at once (a timeout).
     """
+    if budget is not None:
+        parent.set_deadline(budget)
     from autograder import notebook_grading  # it calls back into grade()
 
     unknown = set(modules or ()) - set(catalogue.modules())
@@ -127,7 +132,7 @@ def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None =
         raise ValueError(f"modules must name some of {', '.join(catalogue.modules())}; got {modules}")
     folder = Path(folder).resolve()
     if notebook_grading.is_notebook_submission(folder):
-        return notebook_grading.grade(folder, modules=modules, quiet=quiet, jobs=jobs)
+        return notebook_grading.grade(folder, modules=modules, quiet=quiet, jobs=jobs, budget=budget)
     wanted = [m for m in (modules or catalogue.modules()) if (folder / f"{m}.py").is_file()]
     collector = Collector()
     if wanted:  # a missing module's items are `missing` without running its suite

@@ -172,13 +172,13 @@ def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
 
 
 def grade(path: Path, *, modules: tuple[str, ...] | None = None, quiet: bool = True,
-          jobs: int | None = None) -> Report:
+          jobs: int | None = None, budget: float | None = None) -> Report:
     """The report for a notebook or a folder of notebooks."""
-    return grade_notebooks(notebooks_in(path), modules=modules, quiet=quiet, jobs=jobs)
+    return grade_notebooks(notebooks_in(path), modules=modules, quiet=quiet, jobs=jobs, budget=budget)
 
 
 def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None,
-                    quiet: bool = True, jobs: int | None = None) -> Report:
+                    quiet: bool = True, jobs: int | None = None, budget: float | None = None) -> Report:
     """The report for these notebooks, graded together.
 
     Only the modules the notebooks answer are run (of those, only `modules`
@@ -194,7 +194,7 @@ def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None
     if wanted:
         with tempfile.TemporaryDirectory(prefix="notebook-modules-") as folder:
             write_modules(answers, Path(folder))
-            report = grading.grade(Path(folder), quiet=quiet, modules=wanted, jobs=jobs)
+            report = grading.grade(Path(folder), quiet=quiet, modules=wanted, jobs=jobs, budget=budget)
     else:
         report = Report([score_item(item, [], missing=True) for item in catalogue.load()])
     for item in report.items:

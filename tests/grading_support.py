@@ -55,3 +55,43 @@ def grade(folder: Path, timeout: float = 600, options: tuple[str, ...] = (),
 
 def scores(report: dict) -> dict[str, tuple[float, float, str]]:
     return {i["id"]: (i["score"], i["max_score"], i["status"]) for i in report["items"]}
+
+
+def rounds(edits) -> list[tuple]:
+    """Batches of edits with at most one edit per item.
+
+    Items are graded independently (each module in its own child, each item by
+    its own tests), so one grading can try an edit of every item at once; the
+    check stays per edit: its item loses points, the items nobody edited keep
+    theirs. An edit whose text an earlier edit of the batch changed waits for
+    a later batch.
+    """
+    batches: list[list] = []
+    for edit in edits:
+        for batch in batches:
+            if all(e.item != edit.item for e in batch) and edit.fits(edited_source(batch, edit.module)):
+                batch.append(edit)
+                break
+        else:
+            batches.append([edit])
+    return [tuple(batch) for batch in batches]
+
+
+def edited_source(batch, module: str) -> str:
+    source = (SOLUTIONS / f"{module}.py").read_text()
+    for edit in batch:
+        if edit.module == module:
+            source = edit.apply_to(source)
+    return source
+
+
+def graded_round(tmp_path: Path, batch, name: str = "submission") -> dict:
+    folder = tmp_path / name
+    folder.mkdir()
+    for module in {edit.module for edit in batch}:
+        (folder / f"{module}.py").write_text(edited_source(batch, module))
+    return scores(grade(folder))
+
+
+def round_id(batch) -> str:
+    return f"{len(batch)} edits, first {batch[0].item}"

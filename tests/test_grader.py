@@ -11,7 +11,7 @@ import pytest
 
 from autograder import catalogue
 from conftest import EXERCISES, SOLUTIONS
-from grading_support import grade, scores
+from grading_support import grade, graded_round, round_id, rounds, scores
 
 BANK = [importlib.import_module(f"bank.{path.stem}")
         for path in sorted((Path(__file__).parent / "bank").glob("*.py")) if path.stem != "__init__"]
@@ -42,46 +42,6 @@ def test_untouched_stubs_get_nothing(tmp_path):
     report = grade(folder)
     assert {i: s[0] for i, s in scores(report).items() if s[0] != 0} == {}
     assert report["score"] == 0
-
-
-def rounds(edits) -> list[tuple]:
-    """Batches of edits with at most one edit per item.
-
-    Items are graded independently (each module in its own child, each item by
-    its own tests), so one grading can try an edit of every item at once; the
-    check stays per edit: its item loses points, the items nobody edited keep
-    theirs. An edit whose text an earlier edit of the batch changed waits for
-    a later batch.
-    """
-    batches: list[list] = []
-    for edit in edits:
-        for batch in batches:
-            if all(e.item != edit.item for e in batch) and edit.fits(edited_source(batch, edit.module)):
-                batch.append(edit)
-                break
-        else:
-            batches.append([edit])
-    return [tuple(batch) for batch in batches]
-
-
-def edited_source(batch, module: str) -> str:
-    source = (SOLUTIONS / f"{module}.py").read_text()
-    for edit in batch:
-        if edit.module == module:
-            source = edit.apply_to(source)
-    return source
-
-
-def graded_round(tmp_path: Path, batch) -> dict:
-    folder = tmp_path / "submission"
-    folder.mkdir()
-    for module in {edit.module for edit in batch}:
-        (folder / f"{module}.py").write_text(edited_source(batch, module))
-    return scores(grade(folder))
-
-
-def round_id(batch) -> str:
-    return f"{len(batch)} edits, first {batch[0].item}"
 
 
 @pytest.mark.parametrize("batch", rounds(MISTAKES), ids=round_id)

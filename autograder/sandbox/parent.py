@@ -302,6 +302,9 @@ class Submission:
 
     def ensure_started(self) -> None:
         if self.conn is None and self.import_error is None:
+            left = remaining()
+            if left is not None and left <= 0:
+                raise ChildGone("timeout: the grading's time budget ran out before this check")
             self.restarts += self.starts > 0
             self.starts += 1
             self.start()
