@@ -105,8 +105,8 @@ def fingerprint(path: Path) -> str:
     """
     digest = hashlib.sha256()
     left = MAX_HASHED_BYTES
-    entries = visible_entries(path)
-    for file in entries[:MAX_HASHED_FILES]:
+    entries, cut = visible_entries(path)
+    for file in entries:
         name = file.relative_to(path).as_posix() if file != path else file.name
         what, data = hashed_content(file, left)
         left -= len(data) if what is None else 0
@@ -114,17 +114,18 @@ def fingerprint(path: Path) -> str:
         # a kind in words, where a regular file has its length, sets the rest apart.
         digest.update(f"{len(name)}:{name}:{'' if what is None else what + ':'}{len(data)}:".encode())
         digest.update(data)
-    if len(entries) > MAX_HASHED_FILES:
+    if cut:
         digest.update(b"and more entries than are hashed")
     return digest.hexdigest()
 
 
-def visible_entries(path: Path) -> list[Path]:
+def visible_entries(path: Path) -> tuple[list[Path], bool]:
     """The submission itself when it is not a folder, else every entry under
     it but folders (a link to a folder is an entry, not entered), leaving out
-    hidden ones and caches; sorted, and cut after MAX_HASHED_FILES + 1."""
+    hidden ones and caches; sorted, and whether some were left out: the first
+    MAX_HASHED_FILES met, top-level ones first."""
     if not path.is_dir() or path.is_symlink():
-        return [path]
+        return [path], False
     found = []
 
     def fail(error: OSError):
@@ -135,8 +136,8 @@ def visible_entries(path: Path) -> list[Path]:
         links = [f for f in folders if os.path.islink(os.path.join(here, f))]
         found += [Path(here, name) for name in files + links if not hidden(name)]
         if len(found) > MAX_HASHED_FILES:
-            break
-    return sorted(found)[:MAX_HASHED_FILES + 1]
+            return sorted(found[:MAX_HASHED_FILES]), True
+    return sorted(found), False
 
 
 def hashed_content(file: Path, left: int) -> tuple[str | None, bytes]:
