@@ -141,8 +141,9 @@ def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None =
 def with_refused(report: Report, refused: dict[str, str]) -> Report:
     """Items of a module whose file was refused (a link, a FIFO, too large):
     0 points, status `error`, one failed check that names the file and why."""
+    items = catalogue.by_id()
     for index, result in enumerate(report.items):
-        item = catalogue.by_id()[result.id]
+        item = items[result.id]
         if item.module in refused:
             report.items[index] = score_item(item, [TestResult(REFUSED, False, refused[item.module])],
                                              error=True)
