@@ -93,9 +93,13 @@ def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None,
     --fail-under SCORE is given and the points are below it; 2 for a usage
     error; 3 when the grader itself failed.
     """
-    from autograder import catalogue
+    from autograder import catalogue, submission_files
     from autograder.sandbox.server import fork_server
 
+    try:
+        submission_files.submission_root(path)  # before any start-up: a link is a usage error
+    except submission_files.SubmissionFileError as exc:
+        raise click.BadParameter(str(exc), param_hint="'PATH'") from None
     if fail_under is not None and fail_under > catalogue.max_score():
         # a gate no submission can pass is a typo, not a policy
         raise click.BadParameter(

@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import io
 import os
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 from unittest import mock
@@ -20,7 +21,7 @@ from unittest import mock
 import pytest
 import torch
 
-from autograder import catalogue, suite_forks
+from autograder import catalogue, submission_files, suite_forks
 from autograder.hidden.checks import TimedOut
 from autograder.report import Report, TestResult, score_item
 from autograder.sandbox import parent
@@ -30,6 +31,7 @@ HIDDEN = Path(__file__).resolve().parent / "hidden"
 # pytest settings of the environment the grader runs in, which pytest.main
 # would obey: PYTEST_ADDOPTS="-x" would end a grading at its first failure.
 IGNORED_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+REFUSED = "file"  # the name of the check that says why a module file was not read
 
 
 class Collector:
@@ -130,9 +132,32 @@ def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None =
     unknown = set(modules or ()) - set(catalogue.modules())
     if unknown or (modules is not None and not modules):
         raise ValueError(f"modules must name some of {', '.join(catalogue.modules())}; got {modules}")
-    folder = Path(folder).resolve()
+    folder = submission_files.submission_root(folder)
     if notebook_grading.is_notebook_submission(folder):
         return notebook_grading.grade(folder, modules=modules, quiet=quiet, jobs=jobs, budget=budget)
+    # Step 1: copy the module files, read safely, into a folder of our own;
+    # the suites (and the sandbox) then never read the student's folder.
+    with tempfile.TemporaryDirectory(prefix="submission-") as staged:
+        refused = submission_files.stage_modules(folder, modules or catalogue.modules(), Path(staged))
+        report = grade_staged(Path(staged), quiet=quiet, modules=modules, jobs=jobs)
+    return with_refused(report, refused)
+
+
+def with_refused(report: Report, refused: dict[str, str]) -> Report:
+    """Items of a module whose file was refused (a link, a FIFO, too large):
+    0 points, status `error`, one failed check that names the file and why."""
+    items = catalogue.by_id()
+    for index, result in enumerate(report.items):
+        item = items[result.id]
+        if item.module in refused:
+            report.items[index] = score_item(item, [TestResult(REFUSED, False, refused[item.module])],
+                                             error=True)
+    return report
+
+
+def grade_staged(folder: Path, *, quiet: bool, modules: tuple[str, ...] | None,
+                 jobs: int | None) -> Report:
+    """The report for a folder of module files the grader wrote itself."""
     wanted = [m for m in (modules or catalogue.modules()) if (folder / f"{m}.py").is_file()]
     collector = Collector()
     if wanted:  # a missing module's items are `missing` without running its suite

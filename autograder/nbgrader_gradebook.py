@@ -15,6 +15,7 @@ never overwritten. Manually graded cells (`<item id>_why`) are left alone.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,16 +75,22 @@ def update_student(gb: Gradebook, coursedir: CourseDirectory, assignment: str,
                                "(run `nbgrader autograde` first)")
         return result
     folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    if folder.is_symlink():
+        result.ok = False
+        result.messages.append(f"{folder} is a symbolic link; links are not followed")
+        return result
     records = {notebook.name: notebook for notebook in submission.notebooks}
     paths = [folder / f"{name}.ipynb" for name in sorted(records)]
+    # Whatever stands under a notebook's name is graded: a link or a FIFO is
+    # refused when read (notebook_grading), with a note, and scores nothing.
+    present = [path for path in paths if os.path.lexists(path)]
     for path in paths:
-        if not path.is_file():
+        if path not in present:
             result.messages.append(f"{path.name}: not submitted (nbgrader gave its tests 0)")
     for path in sorted(folder.glob("*.ipynb")):
         if path.stem not in records:
             result.messages.append(f"{path.name}: skipped, the gradebook has no record of it "
                                    f"in '{assignment}'")
-    present = [path for path in paths if path.is_file()]
     if not present:
         result.ok = False
         result.messages.append(f"no submitted notebook found in {folder}")
@@ -94,7 +101,7 @@ def update_student(gb: Gradebook, coursedir: CourseDirectory, assignment: str,
         result.messages += [f"{item.id}: {t.message}" for t in item.tests
                             if t.name == notebook_grading.NOTE]
     for name in sorted(records):
-        if not (folder / f"{name}.ipynb").is_file():
+        if folder / f"{name}.ipynb" not in present:
             continue
         for grade in records[name].grades:
             item_id = grade.name.removesuffix(TESTS_SUFFIX)

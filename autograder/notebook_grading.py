@@ -12,11 +12,17 @@ What can go wrong with a notebook (unreadable JSON, a deleted or duplicated
 answer cell, an answer that does not parse) becomes a note on the items it
 touches: a failed check of weight 0 named `notebook`, added after scoring, so
 it shows as the item's first failure but never changes a score by itself.
+
+Notebooks are read with `submission_files.read_regular` (no links, FIFOs or
+devices, at most `NOTEBOOK_LIMIT` bytes) and parsed here, defensively, so a
+malformed cell costs that cell only and no note ever quotes the file.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import re
 import tempfile
 from collections import defaultdict
@@ -25,7 +31,8 @@ from pathlib import Path
 
 import click
 
-from autograder import catalogue, module_parts
+from autograder import catalogue, module_parts, submission_files
+from autograder.submission_files import NOTEBOOK_LIMIT, SubmissionFileError
 from autograder.report import Report, TestResult, score_item
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
@@ -48,10 +55,16 @@ class Answers:
         return tuple(module for module in catalogue.modules() if module in found)
 
 
+def is_folder(path: Path) -> bool:
+    """A folder, and not a link to one."""
+    return path.is_dir() and not path.is_symlink()
+
+
 def notebooks_in(path: Path) -> list[Path]:
-    """The notebooks a path names: itself, or the notebooks at a folder's top."""
+    """The notebooks a path names: itself, or the entries named `*.ipynb` at a
+    folder's top, whatever they are (a link among them is refused when read)."""
     path = Path(path)
-    if path.is_file():
+    if not is_folder(path):
         return [path]
     return sorted(path.glob("*.ipynb"))
 
@@ -60,12 +73,14 @@ def is_notebook_submission(path: Path) -> bool:
     """A notebook file, or a folder of notebooks holding no module file.
 
     A folder with module files (`neurons.py`, ...) is graded as modules, as
-    it always was, even when notebooks sit next to them.
+    it always was, even when notebooks sit next to them; a module file there
+    that is a link or a FIFO still makes it a folder of modules, whose
+    grading says why that file was not read.
     """
     path = Path(path)
-    if path.is_file():
+    if not is_folder(path):
         return path.suffix == ".ipynb"
-    has_modules = any((path / f"{module}.py").is_file() for module in catalogue.modules())
+    has_modules = any(os.path.lexists(path / f"{module}.py") for module in catalogue.modules())
     return not has_modules and bool(notebooks_in(path))
 
 
@@ -79,10 +94,19 @@ def read_answers(paths: list[Path]) -> Answers:
         cells = _cells(path, answers)
         for cell in cells:
             grade_id = _grade_id(cell)
+            if grade_id is None and _nbgrader(cell).get("grade_id") is not None:
+                kind = type(_nbgrader(cell)["grade_id"]).__name__
+                _note_module(answers, path, f"{path.name} has a cell whose nbgrader grade_id is "
+                                            f"a {kind}, not a string: it is not an answer cell")
             if grade_id not in items or cell.get("cell_type") != "code":
                 continue
+            source = _source(cell)
+            if source is None:
+                answers.notes[grade_id].append(f"answer cell `{grade_id}` in {path.name} has a source "
+                                               "that is not text; it was left out")
+                continue
             seen_in[grade_id].append(path.name)
-            answers.code[grade_id] = _source(cell)
+            answers.code[grade_id] = source
     for item_id, places in seen_in.items():
         if len(places) > 1:
             answers.notes[item_id].append(
@@ -93,20 +117,21 @@ def read_answers(paths: list[Path]) -> Answers:
     return answers
 
 
-def _cells(path: Path, answers: Answers) -> list:
-    """The notebook's cells, or none (with a note) when it cannot be read."""
-    # Imported here, not above: grading modules, which never reads a
-    # notebook, imports this file too, and nbformat takes a sixth of a second.
-    from autograder.notebook_format import nbformat
-
+def _cells(path: Path, answers: Answers) -> list[dict]:
+    """The notebook's cells (those that are JSON objects), or none, with a
+    note, when it cannot be read."""
     try:
-        notebook = nbformat.read(path, as_version=4)
-        cells = list(notebook.get("cells", []))
-    except Exception as exc:  # any reason the file is not a notebook
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        _note_module(answers, path, f"{path.name} could not be read as a notebook "
-                                    f"({type(exc).__name__}: {reason}); its answers count as missing")
+        notebook = read_notebook(path)
+    except SubmissionFileError as exc:
+        _note_module(answers, path, f"{path.name} could not be read as a notebook: it {exc.reason}; "
+                                    "its answers count as missing")
         return []
+    cells = notebook.get("cells", [])
+    if not isinstance(cells, list):
+        _note_module(answers, path, f"{path.name} could not be read as a notebook: its cells are "
+                                    "not a list; its answers count as missing")
+        return []
+    cells = [cell for cell in cells if isinstance(cell, dict)]
     if not any(_grade_id(cell) in catalogue.by_id() for cell in cells):
         _note_module(answers, path, f"{path.name} holds no answer cell of a known item "
                                     "(no cell has an item id as its nbgrader grade_id)")
@@ -125,15 +150,56 @@ def _note_module(answers: Answers, path: Path, message: str) -> None:
         answers.problems.append(message)
 
 
-def _grade_id(cell) -> str | None:
-    metadata = cell.get("metadata") or {}
-    nbgrader = metadata.get("nbgrader") or {}
-    return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+def read_notebook(path: Path) -> dict:
+    """A notebook's JSON object, in nbformat 4 (older versions converted by
+    nbformat). SubmissionFileError says why not, never quoting the file
+    (nbformat's own NotJSONError quotes its first bytes)."""
+    try:
+        data = submission_files.read_regular(path, limit=NOTEBOOK_LIMIT)
+    except FileNotFoundError:
+        raise SubmissionFileError(path.name, "does not exist") from None
+    try:
+        notebook = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise SubmissionFileError(path.name, f"is not valid JSON (line {exc.lineno}, "
+                                             f"column {exc.colno})") from None
+    except (ValueError, RecursionError):  # not UTF-8 (or -16, -32) text; nested too deeply
+        raise SubmissionFileError(path.name, "is not valid JSON text") from None
+    if not isinstance(notebook, dict):
+        raise SubmissionFileError(path.name, "is JSON but not a notebook (not a JSON object)")
+    if notebook.get("nbformat") == 4:
+        return notebook  # read as it is: nbformat would reject a whole notebook for one odd cell
+    # Imported here, not above: grading modules imports this file too, and
+    # nbformat takes a sixth of a second.
+    from autograder.notebook_format import nbformat
+
+    try:
+        return nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as exc:  # any reason nbformat cannot convert it; its messages quote keys
+        raise SubmissionFileError(path.name, "is JSON but not a notebook nbformat can read "
+                                             f"({type(exc).__name__})") from None
 
 
-def _source(cell) -> str:
+def _nbgrader(cell: dict) -> dict:
+    metadata = cell.get("metadata")
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else {}
+
+
+def _grade_id(cell: dict) -> str | None:
+    """The cell's nbgrader grade_id when it is a string (anything else names no item)."""
+    grade_id = _nbgrader(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
+
+
+def _source(cell: dict) -> str | None:
+    """The cell's code; None when its source is neither a string nor a list of strings."""
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return None
 
 
 def _drop_unparsable(answers: Answers) -> None:
@@ -174,6 +240,7 @@ def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
 def grade(path: Path, *, modules: tuple[str, ...] | None = None, quiet: bool = True,
           jobs: int | None = None, budget: float | None = None) -> Report:
     """The report for a notebook or a folder of notebooks."""
+    path = submission_files.submission_root(path)
     return grade_notebooks(notebooks_in(path), modules=modules, quiet=quiet, jobs=jobs, budget=budget)
 
 

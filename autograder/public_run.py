@@ -2,34 +2,38 @@
 
 The student's modules are copied next to fresh copies of the public tests and
 the progress plugin, so nothing else in the folder (a stray conftest.py, an
-edited test file) takes part.
+edited test file) takes part. They are read as the grader reads them
+(`submission_files.stage_modules`): a module file that is a link, a FIFO or
+too large is left out, with a note on stderr.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from autograder import catalogue
+import click
+
+from autograder import catalogue, submission_files
 from autograder.generate import expected_files
 
 # pytest's own exit codes that mean the tests ran to the end.
 RAN_TO_THE_END = (0, 1)
 
 
-def prepare(submission: Path, workdir: Path) -> None:
-    """Fill `workdir` with the public test files and the submission's modules."""
+def prepare(submission: Path, workdir: Path) -> dict[str, str]:
+    """Fill `workdir` with the public test files and the submission's modules;
+    the modules whose file was refused, with why."""
     for name, text in expected_files().items():
         if name.startswith("test_") or name in ("conftest.py", "pytest.ini", "items.json"):
             (workdir / name).write_text(text)
-    for module in catalogue.modules():
-        source = submission / f"{module}.py"
-        if source.is_file():
-            shutil.copyfile(source, workdir / source.name)
+    refused = submission_files.stage_modules(submission, catalogue.modules(), workdir)
+    for why in refused.values():
+        click.echo(f"note: {why}; its tests fail as if it were missing", err=True)
+    return refused
 
 
 def run(submission: Path, pytest_args: list[str] = (), capture: bool = False):

@@ -3,12 +3,15 @@
 Students upload the module files themselves, a repository (or a zip of one)
 with an exercises/ folder, or notebooks. Gradescope puts whatever they sent
 in /autograder/submission, so the grader looks for the folder that holds the
-most module files, and otherwise for notebooks.
+most module files, and otherwise for notebooks. Only regular files count,
+and no link is followed (a zip can hold symbolic links): a link to
+`solutions/` is neither picked nor looked into.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +32,21 @@ def module_files() -> set[str]:
 
 
 def folders(root: Path):
-    """(folder, depth, file names) for every folder of the upload worth a look."""
+    """(folder, depth, names of its regular files) for every folder of the
+    upload worth a look; os.walk lists links to folders but never enters them."""
     for here, subfolders, files in os.walk(root):
         depth = len(Path(here).relative_to(root).parts)
         subfolders[:] = sorted(d for d in subfolders
                                if d not in SKIPPED and not d.startswith(".") and depth < MAX_DEPTH)
-        yield Path(here), depth, set(files)
+        yield Path(here), depth, {name for name in files if is_regular(Path(here) / name)}
+
+
+def is_regular(path: Path) -> bool:
+    """A regular file itself: not a link to one, not a FIFO or a device."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def work_in(submission: Path) -> Found:
