@@ -113,7 +113,9 @@ def fingerprint(path: Path) -> str:
         left -= len(data) if what is None else 0
         # Lengths first, so no two different trees can hash the same bytes;
         # a kind in words, where a regular file has its length, sets the rest apart.
-        digest.update(f"{len(name)}:{name}:{'' if what is None else what + ':'}{len(data)}:".encode())
+        # A name that is not UTF-8 keeps its own bytes (os.fsencode), as on the disk.
+        digest.update(f"{len(name)}:".encode() + os.fsencode(name)
+                      + f":{'' if what is None else what + ':'}{len(data)}:".encode())
         digest.update(data)
     if cut:
         digest.update(b"and more entries than are hashed")

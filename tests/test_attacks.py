@@ -132,16 +132,23 @@ def test_hidden_inputs_cannot_be_sent_out(kind, tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
     (folder / "matmul.py").write_text(with_code(send))
-    report = scores(grade(folder))
+    report = grade(folder)
     received = listener.close()
     assert received == [], f"the submission reached a {kind} listener: {received[:1]}"
-    assert report["matmul_einsum"][0] == report["matmul_einsum"][1], report["matmul_einsum"]
+    # The attempt itself fails the call (an integrity note), and costs nothing else.
+    einsum = next(i for i in report["items"] if i["id"] == "matmul_einsum")
+    assert einsum["score"] < einsum["max_score"]
+    assert any("sandbox" in t["message"] for t in einsum["tests"] if not t["passed"]), einsum
+    got = scores(report)
+    assert all(got[i.id][0] == got[i.id][1] for i in catalogue.items_of("matmul") if i.id != "matmul_einsum"), got
 
 
 def test_no_child_can_reach_another_childs_connection(tmp_path):
     """At import, look for any socket the child can name or reach and speak to
-    it: its own connection's peer, the fork server's folder, abstract sockets.
-    Nothing is found; the other modules' items keep their points."""
+    it (its own connection's peer and name, the folder they are in): there
+    is no name to find and no socket to make. Before the hardening, the
+    connection's peer named the fork server's folder, where the next child's
+    listening socket would appear."""
     probe = """\
         import os, socket
         for fd in range(3, 64):
@@ -164,8 +171,10 @@ def test_no_child_can_reach_another_childs_connection(tmp_path):
     for module in ("neurons", "loss"):
         (folder / f"{module}.py").write_text((SOLUTIONS / f"{module}.py").read_text())
     report = scores(grade(folder))
-    for item in [*catalogue.items_of("neurons"), *catalogue.items_of("loss"), *catalogue.items_of("matmul")]:
+    for item in [*catalogue.items_of("neurons"), *catalogue.items_of("loss")]:
         assert report[item.id][0] == report[item.id][1], (item.id, report[item.id])
+    # The search itself, refused at import, fails the module that made it.
+    assert all(report[i.id] == (0, i.points, "error") for i in catalogue.items_of("matmul")), report
 
 
 def test_what_a_call_leaves_behind_cannot_touch_the_next_item(tmp_path):

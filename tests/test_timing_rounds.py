@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from autograder.hidden import checks
-from autograder.sandbox.parent import Outcome
+from autograder.sandbox.parent import Outcome, Timed
 
 
 class FakeChild:
@@ -21,9 +21,9 @@ class FakeChild:
     def call(self, name, *args, **kwargs) -> Outcome:
         return Outcome(value=torch.ones(2))
 
-    def repeat(self, target, args, number, timeout=None) -> float:
+    def repeat(self, target, args, number, timeout=None) -> Timed:
         self.batches.append(number)
-        return self.per_call * number
+        return Timed(self.per_call * number, {"calls": {}, "kernels": {}})
 
 
 def rounds(child: FakeChild) -> int:
@@ -61,7 +61,12 @@ def test_the_sizing_batch_counts_as_a_round():
     # after those three takes twice as long. Its best time is the sizing batch.
     student, reference = FakeChild(1e-5), FakeChild(1e-3)
     plain = reference.repeat
-    reference.repeat = lambda *a, **k: plain(*a, **k) * (2 if len(reference.batches) > 3 else 1)
+
+    def slower_after_sizing(*args, **kwargs) -> Timed:
+        timed = plain(*args, **kwargs)
+        return Timed(timed.seconds * (2 if len(reference.batches) > 3 else 1), timed.trace)
+
+    reference.repeat = slower_after_sizing
     ratio = checks.assert_faster(student, reference, "f", "slow_f", (), factor=5, rounds=7)
     assert reference.batches[:3] == [1, 10, 20]
     assert ratio == pytest.approx(100)  # 200 if the sizing batch were thrown away
