@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from autograder import submission_files
 from autograder.generate import SOLUTIONS
 from autograder.sandbox.parent import ChildGone, Remote, StudentError, Submission
 
@@ -319,10 +322,10 @@ def inputs(size: Size) -> tuple[torch.Tensor, torch.Tensor]:
     return a, b
 
 
-def student_problem(child: Submission) -> str:
+def student_problem(child: Submission, folder: Path) -> str:
     """Why the submission's module cannot be timed at all, or ''."""
     if not child.present:
-        return f"no {MODULE}.py in {child.source.parent}"
+        return f"no {MODULE}.py in {folder}"
     try:
         child.ensure_started()
     except ChildGone as exc:
@@ -348,11 +351,14 @@ def run(folder: Path, *, sizes=DEFAULT_SIZES, device: str = "cpu", budget: float
         rounds: int = 5, progress=None) -> Bench:
     """Time the ladder of `folder`/matmul.py next to the reference's."""
     check_device(device)
-    student = Submission(MODULE, Path(folder), call_timeout=max(budget, 10.0))
+    # The student's file read safely, once, into a folder of our own (as grading does).
+    staged = Path(tempfile.mkdtemp(prefix="bench-"))
+    refused = submission_files.stage_modules(Path(folder), [MODULE], staged).get(MODULE)
+    student = Submission(MODULE, staged, call_timeout=max(budget, 10.0))
     reference = Submission(MODULE, SOLUTIONS, call_timeout=max(budget, 10.0))
     bench = Bench([], device, budget, rounds, str(folder))
     try:
-        bench.student_note = student_problem(student)
+        bench.student_note = refused or student_problem(student, Path(folder))
         try:
             reference.ensure_started()  # both children up before any clock starts
         except ChildGone:
@@ -368,7 +374,7 @@ def run(folder: Path, *, sizes=DEFAULT_SIZES, device: str = "cpu", budget: float
                 for name, side in sides.items():
                     absent = None
                     if name == "student" and bench.student_note:
-                        absent = Measurement("missing" if not student.present else "error",
+                        absent = Measurement("missing" if not (student.present or refused) else "error",
                                              detail=bench.student_note)
                     elif variant == LOOPS:
                         absent = skip_loops(bench.rows, name, size, budget)
@@ -378,6 +384,7 @@ def run(folder: Path, *, sizes=DEFAULT_SIZES, device: str = "cpu", budget: float
     finally:
         student.close()
         reference.close()
+        shutil.rmtree(staged, ignore_errors=True)
     return bench
 
 
