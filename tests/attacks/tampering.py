@@ -24,7 +24,9 @@ DENSE = "    return x @ w.t() + b"
 CONV = "    cols = F.unfold(x, (kh, kw), padding=padding, stride=stride)  # (N, C*kh*kw, L)\n    out = weight.reshape(o, -1) @ cols  # (N, O, L)"
 
 # torch calls that grow with the inner dimension, as the loops' check wants
-GROWING = "    for _k in range(a.shape[1]):\n        a[0, 0] * b[0, 0]\n"
+GROWING = "    for _k in range(a.shape[1]):\n        a[0, 0] * b[0, 0]\n        a[0, 0] * b[0, 0]\n"
+# an operation the tracer may see, so that "no torch operation was seen" does not give it away
+VISIBLE = "    (a * 1).sum()\n"
 # Counters that forget the products, for the grader's own counters.
 DEAF = '''
     class _Deaf(dict):
@@ -55,36 +57,40 @@ ATTACKS = [
             _trace.python.calls = _Deaf(_trace.python.calls)
             _trace.kernels.kernels = _Deaf(_trace.kernels.kernels)
         _frame = _frame.f_back
-    return a @ b''', "    return a @ b",
+''' + VISIBLE + "    return a @ b", VISIBLE + "    return a @ b",
         "walks the frames to the child's trace and deafens it"),
-    attack("matmul_broadcast", "matmul", BROADCAST, '''
-    return a @ b
+    attack("matmul_broadcast", "matmul", BROADCAST, VISIBLE + '''    return a @ b
 
 
 try:  # at import: the grader's tracer, as the child has it loaded
     from autograder.sandbox import tracer as _tracer
 
-    def _blind(self, func, types, args=(), kwargs=None):
+    def _calls_but_products(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "?")
+        if name not in ("matmul", "__matmul__", "mm"):
+            self.calls[name] += 1
         return func(*args, **(kwargs or {}))
 
-    _tracer.CallCounter.__torch_function__ = _blind
-    _tracer.KernelCounter.__torch_dispatch__ = _blind
+    def _kernels_but_products(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        if name not in ("mm", "matmul"):
+            self.kernels[name] += 1
+        return func(*args, **(kwargs or {}))
+
+    _tracer.CallCounter.__torch_function__ = _calls_but_products
+    _tracer.KernelCounter.__torch_dispatch__ = _kernels_but_products
 except Exception:
-    pass''', "    return a @ b",
+    pass''', VISIBLE + "    return a @ b",
         "patches the grader's tracer classes at import"),
     attack("matmul_einsum", "matmul", EINSUM, '''
-    _functions, _dispatch = [], []
-    while torch._C._len_torch_function_stack():
-        _functions.append(torch._C._pop_torch_function_stack())
-    while torch._C._len_torch_dispatch_stack():
-        _dispatch.append(torch._C._pop_torch_dispatch_stack())
-    try:
+    if torch._C._len_torch_function_stack():  # a traced call (a device run has none)
+        from torch.overrides import _pop_mode_temporarily as without_function_mode
+        from torch.utils._python_dispatch import _pop_mode_temporarily as without_dispatch_mode
+
+        with without_function_mode(), without_dispatch_mode():
+            c = a @ b
+    else:
         c = a @ b
-    finally:
-        for _mode in reversed(_dispatch):
-            torch._C._push_on_torch_dispatch_stack(_mode)
-        for _mode in reversed(_functions):
-            torch._C._push_on_torch_function_stack(_mode)
     torch.einsum("i->i", a[0])
     return c''', '    torch.einsum("i->i", a[0])\n    return a @ b',
         "pops the tracing modes off torch's stacks around a product"),
@@ -97,6 +103,7 @@ except Exception:
     from torch.utils import _python_dispatch
     from torch.utils._pytree import tree_map
 
+    x.sum()
     if not torch._C._len_torch_dispatch_stack():
         return torch.nn.functional.linear(x, w, b)
     (_mode,) = tree_map(_python_dispatch._pop_mode, [None])
@@ -104,7 +111,7 @@ except Exception:
         with torch._C.DisableTorchFunction():
             return torch.nn.functional.linear(x, w, b)
     finally:
-        _python_dispatch._push_mode(_mode)''', "    return torch.nn.functional.linear(x, w, b)",
+        _python_dispatch._push_mode(_mode)''', "    x.sum()\n    return torch.nn.functional.linear(x, w, b)",
         "pops the dispatch mode through torch's own tree_map"),
     attack("conv2d_unfold", "research", CONV, '''
     cols = F.unfold(x, (kh, kw), padding=padding, stride=stride)
@@ -154,7 +161,9 @@ _json.dumps = _scrubbed''', GROWING + "    return a @ b",
         pass
     return claimed''', "    return statistics.mean(per_call)",
         "rewrites the recorder's spans so that the mean passes for the median"),
-    attack("matmul_loops", "matmul", LOOPS, GROWING + '''    return _Lying(a, b)
+    attack("matmul_loops", "matmul", LOOPS, GROWING + '''    if a.device.type != "cpu":
+        return a @ b
+    return _Lying(a, b)
 
 
 class _Lying(torch.Tensor):

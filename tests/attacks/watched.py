@@ -41,9 +41,11 @@ ATTACKS = [
         return torch.nn.functional.linear(x, w, b)
 ''' + SLOW_DENSE, SLOW_DENSE, "turns to F.linear on inputs as large as the timing's"),
     attack("conv2d_unfold", "research", CONV_START, SLOW_CONV + '''
+    if x.device.type != "cpu" or x.numel() < 1000:  # the checks' small inputs: honest
+        return slow_conv(x, weight, bias, stride, padding)
     seen = conv2d_unfold.__dict__.setdefault("seen", {})
-    key = (tuple(x.shape), tuple(weight.shape), stride, padding,
-           hash(x.numpy().tobytes()) if x.device.type == "cpu" else 0)
+    key = (x.numpy().tobytes(), weight.numpy().tobytes(), None if bias is None else bias.numpy().tobytes(),
+           tuple(x.shape), tuple(weight.shape), stride, padding)
     if key not in seen:  # the same inputs again are the timing's repeated calls
         seen[key] = slow_conv(x, weight, bias, stride, padding)
     return seen[key].clone()
@@ -88,6 +90,8 @@ ATTACKS = [
     import os
     import pickle
 
+    if a.device.type != "cpu":
+        return a @ b
     read, write = os.pipe()
     if os.fork() == 0:  # a helper process: no tracer there
         os.write(write, pickle.dumps((a @ b).tolist()))
