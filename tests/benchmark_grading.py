@@ -1,11 +1,14 @@
 """Benchmark the grader: a script that prints figures, not a test.
 
-    .venv/bin/python tests/benchmark_grading.py [--runs 50]
+    .venv/bin/python tests/benchmark_grading.py [--runs 50] [--against OTHER_CHECKOUT]
 
 1. Wall time of `python -c "import torch"` (the yardstick), of grading the
    reference solutions end to end and of grading the untouched stubs, each
    through the command line: `--repeat` rounds of the three in turn, the
-   best of each (and the median).
+   best of each (and the median). With `--against`, the same two gradings
+   by another checkout of the grader (an older commit, say) in the same
+   rounds, and the ratio of the two: a change's cost, measured on one
+   machine at one time.
 2. False failures of the timing checks: the reference is graded end to end
    `--runs` times while `--busy` other processes keep cores busy (one by
    default, as the target says; the machine has two); every failed speed
@@ -28,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
-def wall(command: list[str]) -> float:
+def wall(command: list[str], cwd: Path = ROOT) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -61,17 +64,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds of the three timings (best is kept)")
     parser.add_argument("--busy", type=int, default=1, help="processes spinning during the speed checks")
     parser.add_argument("--speed-only", action="store_true", help="skip the wall-time figures")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also time another checkout of the grader in the same rounds")
     args = parser.parse_args()
 
     if not args.speed_only:
-        wall_times(args.repeat)
+        wall_times(args.repeat, args.against)
     false_failures(args.runs, args.busy)
 
 
-def wall_times(repeat: int) -> None:
-    """The three commands in turn, `repeat` rounds: a machine whose speed
-    drifts slows all three alike. The best of each is the figure."""
+def wall_times(repeat: int, against: Path | None = None) -> None:
+    """The commands in turn, `repeat` rounds: a machine whose speed drifts
+    slows them all alike. The best of each is the figure."""
     times: dict[str, list[float]] = {"torch": [], "reference": [], "stubs": []}
+    if against is not None:
+        times |= {"other reference": [], "other stubs": []}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         for _ in range(repeat):
@@ -79,15 +86,23 @@ def wall_times(repeat: int) -> None:
             times["reference"].append(wall(grade_command(ROOT / "solutions", out)))
             assert json.loads(out.read_text())["score"] == 90, "the reference lost points"
             times["stubs"].append(wall(grade_command(ROOT / "exercises", out)))
+            if against is not None:
+                times["other reference"].append(wall(grade_command(ROOT / "solutions", out), cwd=against))
+                times["other stubs"].append(wall(grade_command(ROOT / "exercises", out), cwd=against))
 
     torch_import = min(times["torch"])
     rows = [('python -c "import torch"', "torch"), ("grade solutions/ (reference)", "reference"),
             ("grade exercises/ (untouched stubs)", "stubs")]
+    if against is not None:
+        rows += [(f"  the same by {against.name}", "other reference"), (f"  the same by {against.name}", "other stubs")]
     print(f"{'best of ' + str(repeat) + ' (median)':<36}")
     for label, key in rows:
         best, median = min(times[key]), statistics.median(times[key])
         ratio = "" if key == "torch" else f"  ({best / torch_import:.1f}x the import)"
         print(f"{label:<36}{best:8.2f} s ({median:.2f}){ratio}")
+    if against is not None:
+        for key in ("reference", "stubs"):
+            print(f"{'this checkout / ' + against.name + ', ' + key:<36}{min(times[key]) / min(times['other ' + key]):8.2f}")
 
 
 def false_failures(runs: int, busy: int) -> None:

@@ -21,7 +21,7 @@ class FakeChild:
     def call(self, name, *args, **kwargs) -> Outcome:
         return Outcome(value=torch.ones(2))
 
-    def repeat(self, target, args, number, timeout=None) -> Timed:
+    def repeat(self, target, args, number, timeout=None, trace=True) -> Timed:
         self.batches.append(number)
         return Timed(self.per_call * number, {"calls": {}, "kernels": {}})
 

@@ -320,6 +320,8 @@ def assert_faster(sub: Submission, ref: Submission, name: str, slower: str | Rem
     if restriction is not None:
         restriction(checked, what=f"{name} of {shapes(args)}")
     timed = _timer(sub, name, args, budget, checked.trace)
+    # The reference's side is traced too: the tracer's cost for every torch
+    # call then weighs on both sides alike, as before it was on neither.
     slow_number, best_slow = _calls_per_batch(lambda n: ref.repeat(slower, args, n, timeout=60).seconds)
     sub_number, best_sub = _calls_per_batch(timed)
     for done in range(1, rounds):

@@ -18,7 +18,9 @@ not. Code is recognised by identity, not by name or file, so a copy of the
 grader's source compiled by the student is still the student's. A few
 functions of the standard library may ask on the student's behalf because
 what they hand back holds no frame: `traceback.extract_stack` and friends
-return summaries of strings (torch itself records stacks this way).
+return summaries of strings (torch itself records stacks this way), and
+`namedtuple`, `typing.TypeVar`, the functional `Enum` and logging read only
+the caller's module name or line.
 
 A refused event raises RuntimeError in the code that asked and is recorded;
 the child reports what was recorded with the answer to the call, and the
@@ -53,12 +55,23 @@ class Refused(RuntimeError):
     """What the student's code gets for a refused event."""
 
 
-def library_helpers() -> dict[str, set[int]]:  # ids of code objects that live as long as the process
-    """Code of the standard library allowed to ask, per event: what it hands
-    back is a summary of strings, never a frame."""
-    stack = {id(function.__code__) for function in
-             (traceback.extract_stack, traceback.format_stack, traceback.print_stack)}
-    return {"sys._getframe": stack}
+def library_helpers() -> dict[int, int | None]:
+    """Standard library code allowed to call `sys._getframe`, by id of its
+    code object: what each hands back holds no frame. The value, when not
+    None, is the id of the only code that may call it (logging's
+    `currentframe` returns a frame, but only to Logger.findCaller, which
+    keeps names and line numbers of it)."""
+    import collections
+    import enum
+    import logging
+    import typing
+
+    read_only = [traceback.extract_stack, traceback.format_stack, traceback.print_stack,
+                 collections.namedtuple, typing._caller, enum.EnumType._create_,
+                 logging.Logger.findCaller]
+    helpers: dict[int, int | None] = {id(function.__code__): None for function in read_only}
+    helpers[id(logging.currentframe.__code__)] = id(logging.Logger.findCaller.__code__)
+    return helpers
 
 
 def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
@@ -69,7 +82,7 @@ def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
     """
     violations: list[str] = []
     busy = [False]
-    getframe, helpers = sys._getframe, library_helpers()
+    getframe, helpers, missing = sys._getframe, library_helpers(), object()
     walk_code = traceback._walk_tb_with_full_positions.__code__
     summary_code = traceback.StackSummary._extract_from_extended_frame_gen.__func__.__code__
     refused, always, frame_names = REFUSED, ALWAYS_REFUSED, FRAMES
@@ -85,7 +98,13 @@ def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
             return code is walk_code and outer is not None and outer.f_code is summary_code
         if event in ("os.kill", "os.killpg") and length(args) >= 1 and args[0] == own_pid:
             return event == "os.kill"
-        return ident(code) in helpers.get(event, ())
+        if event != "sys._getframe":
+            return False
+        caller = helpers.get(ident(code), missing)
+        if caller is missing:
+            return False
+        outer = frame.f_back
+        return caller is None or (outer is not None and ident(outer.f_code) == caller)
 
     def hook(event, args):
         if event not in refused:

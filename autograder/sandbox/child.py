@@ -166,14 +166,7 @@ class Child:
         problems = self.monitor.take() + guards.take_violations()
         if hooked:
             problems.append("a frame hook was left set (torch._dynamo)")
-        for _ in range(3):  # putting a namespace back may run student code (a key's __eq__)
-            changed = self.watch.restore() + self.watch.added_to_classes()
-            if not changed:
-                break
-            if not forgive_changes:
-                problems.append("changed " + ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else ""))
-        else:
-            problems.append("kept changing torch's namespaces")
+        problems += self._restore("core", forgive_changes)
         if not guards.same_state(guards.mode_state(), before if before is not None else self.baseline):
             problems.append("changed torch's mode stacks or dispatch state")
         if gc.isenabled():
@@ -185,6 +178,27 @@ class Child:
         if self.tainted:  # once: a student who caught the first Integrity is not let off
             raise Integrity(self.breach)
 
+    def _restore(self, group: str, forgive_changes: bool = False) -> list[str]:
+        problems = []
+        for _ in range(3):  # putting a namespace back may run student code (a key's __eq__)
+            changed = self.watch.restore(group) + self.watch.added_to_classes(group)
+            if not changed:
+                break
+            if not forgive_changes:
+                problems.append("changed " + ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else ""))
+        else:
+            problems.append("kept changing torch's namespaces")
+        return problems
+
+    def pristine(self, group: str) -> None:
+        """Check a group of namespaces only some answers rely on (pristine.LAZY_MODULES),
+        just before trusted code relies on them."""
+        problems = self._restore(group)
+        if problems:
+            self.tainted = True
+            self.breach += problems
+            raise Integrity(self.breach)
+
     # -- handles -------------------------------------------------------------------
 
     def keep(self, value) -> wire.Handle:
@@ -193,7 +207,7 @@ class Child:
         return handle
 
     def encode(self, value):
-        return wire.encode(value, self.keep)
+        return wire.encode(value, self.keep, before_sympy=lambda: self.pristine("sympy"))
 
     # -- arguments -------------------------------------------------------------------
 
@@ -245,6 +259,8 @@ class Child:
 
     def op_call(self, request: dict, keep: list) -> dict:
         device = request.get("device", "cpu")
+        if device == "fake-cuda":
+            self.pristine("fake")
         with probes.fake_mode() if device == "fake-cuda" else nullcontext():
             args = [self.build(a, device) for a in request.get("args", [])]
             kwargs = {k: self.build(v, device) for k, v in request.get("kwargs", {}).items()}
@@ -271,6 +287,8 @@ class Child:
                 "args": [after(a, b, self.encode) for a, b in zip(args, before)],
                 "state_changed": restore_state(state),
             }
+            if device == "fake-cuda":
+                self.pristine("fake")  # what the call did to fake tensors' classes, before one is read
             if error is None:
                 answer["value"] = self.encode(value)
         return answer
@@ -313,7 +331,9 @@ class Child:
     def op_probe(self, request: dict, keep: list) -> dict:
         args = [self.build(a, "cpu") for a in request.get("args", [])]
         keep.append(args)
+        self.pristine("fake")  # some probes run on simulated CUDA
         value, error = self.invoke(probes.PROBES[request["name"]], (self, *args))
+        self.pristine("fake")
         keep.append(value)
         if error is not None:
             return {"ok": False, "error": error}
@@ -428,7 +448,8 @@ def restore_state(before: dict) -> list[str]:
 # -- start-up ------------------------------------------------------------------
 
 
-def lock_down(workdir: str, limits: dict, keep_fd: int) -> None:
+def lock_down(workdir: str, limits: dict, keep_fd: int, seccomp: bytes | None = None) -> dict:
+    """Returns which of the kernel's layers are in force (`landlock`, `seccomp`)."""
     os.setsid()  # our own process group: the grader kills it whole
     os.chdir(workdir)
     for name in list(os.environ):
@@ -450,14 +471,16 @@ def lock_down(workdir: str, limits: dict, keep_fd: int) -> None:
         if hard != resource.RLIM_INFINITY:
             hard_value = min(hard_value, hard)
         resource.setrlimit(limit, (value, hard_value))
-    landlock.restrict(readable_paths(), [workdir])
+    layers = {"landlock": landlock.restrict(readable_paths(), [workdir])}
     if os.geteuid() == 0 and python_readable_by_others():  # graded as root: drop to nobody
         os.setgroups([])
         os.setgid(65534)
         os.setuid(65534)
     torch.set_num_threads(1)  # one thread: steadier timings, no oversubscription
-    syscalls.restrict(os.getpid())
+    sys.dont_write_bytecode = True  # the module is imported once per child: no .pyc to write
+    layers["seccomp"] = syscalls.restrict(seccomp)
     gc.disable()  # collections run where the child chooses (see serve)
+    return layers
 
 
 def forget_the_grader(workdir: str) -> None:
@@ -465,9 +488,17 @@ def forget_the_grader(workdir: str) -> None:
     student's `import autograder.sandbox.child` finds nothing (Landlock keeps
     the files unreadable) or, without Landlock, a fresh copy that shares no
     object with this child."""
-    for name in [n for n in sys.modules if n == "autograder" or n.startswith("autograder.")]:
-        del sys.modules[name]
+    for name in _GRADER_MODULES:  # found in the fork server: a walk over sys.modules here costs
+        sys.modules.pop(name, None)  # milliseconds of copied pages in every child
     sys.path[:] = [workdir] + [p for p in sys.path if p and not _holds_the_grader(p)]
+
+
+_GRADER_MODULES: list[str] = []
+
+
+def note_the_grader_modules() -> None:
+    """In the fork server, once: the names of the grader's loaded modules."""
+    _GRADER_MODULES[:] = [n for n in sys.modules if n == "autograder" or n.startswith("autograder.")]
 
 
 def _holds_the_grader(path: str) -> bool:
@@ -539,9 +570,9 @@ def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit") -> N
     channel = Channel(fd)
     hello = {"ok": True, "pid": os.getpid()}
     try:
-        lock_down(workdir, limits, fd)
+        hello["layers"] = lock_down(workdir, limits, fd, kit.seccomp)
         forget_the_grader(workdir)
-        guards.guard_module_creation(frozenset(sys.modules), workdir)
+        guards.guard_module_creation(kit.loaded, workdir)
         monitor = audit.install(kit.trusted, os.getpid())
         child = Child(channel, monitor, kit.watch)
         path = os.path.join(workdir, f"{module_name}.py")
@@ -561,11 +592,16 @@ def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit") -> N
 
 
 class Kit:
-    """What the fork server prepares once for all its children: the code the
-    audit hook trusts and the snapshot of the namespaces."""
+    """What the fork server prepares once for all its children: the seccomp
+    filter, the code the audit hook trusts, the guards and the snapshot of
+    the namespaces."""
 
     def __init__(self):
+        note_the_grader_modules()
+        wire.tensor_types()  # found here, once: a child never looks the types up again
+        self.seccomp = syscalls.compile_filter()
         self.trusted = trusted_code()
+        self.loaded = frozenset(sys.modules)  # a walk over sys.modules in a child costs milliseconds
         guards.install(self.trusted)
         from autograder.sandbox.tracer import CallCounter, KernelCounter
 

@@ -41,6 +41,7 @@ ROOT_ONLY_LIMITS = {"RLIMIT_NPROC": 64}  # per user: only meaningful once we dro
 START_TIMEOUT = 20.0  # seconds to import the student's module (torch is already imported)
 CALL_TIMEOUT = 10.0  # default seconds for one call
 IMPORT_BUDGET = 30.0  # seconds all of a module's imports may take together
+GROWTH_LIMIT = 512 * 2**20  # bytes a shared child may grow before the next item gets a fresh one
 SLOW_IMPORT = 2.0  # an import slower than this is paid once: the module's items share a child
 MOST_CRASHES = 6  # a child that died this often within one item is not started again for it
 ANSWER_LIMIT = 32 * 2**20  # bytes: the largest real answer is well under a megabyte
@@ -247,6 +248,7 @@ class Submission:
         self.restarts = 0
         self.import_seconds = 0.0
         self.isolate_items = isolate_items
+        self.size_at_start: int | None = None
         self.item: str | None = None
         self.crashes: dict[str | None, int] = {}
         self.hung: dict[str, str] = {}  # target -> why: once hung, it is not waited for again
@@ -258,13 +260,21 @@ class Submission:
     # -- life cycle --
 
     def for_item(self, item: str) -> None:
-        """Calls from now on belong to `item`: a fresh child if it changes."""
+        """Calls from now on belong to `item`: a fresh child when it changes,
+        unless the child cannot have left anything behind that would touch
+        the next item's calls (seccomp stops it from starting a thread, a
+        process or a timer) and has not grown by more than GROWTH_LIMIT
+        (what one item's leak would take from the next)."""
         if item == self.item:
             return
-        if self.isolate_items:
+        if self.isolate_items or self._grew():
             self.close()
         self.item = item
         self.hung.clear()  # a function that hung for one item is tried again for the next
+
+    def _grew(self) -> bool:
+        size = resident_bytes(self.pid)
+        return size is not None and self.size_at_start is not None and size - self.size_at_start > GROWTH_LIMIT
 
     def start(self) -> None:
         self.close()
@@ -296,8 +306,10 @@ class Submission:
                            "outside any function?"}}
         took = time.monotonic() - started
         self.import_seconds += took
-        if took > SLOW_IMPORT:
-            self.isolate_items = False  # pay a slow import once, not once per item
+        layers = hello.get("layers")
+        if took > SLOW_IMPORT or (isinstance(layers, dict) and layers.get("seccomp") is True):
+            self.isolate_items = False  # a slow import is paid once; seccomp keeps items apart
+        self.size_at_start = resident_bytes(self.pid)
         self.import_error = None if hello.get("ok") else bounded_error(hello.get("error"))
 
     def ensure_started(self) -> None:
@@ -485,6 +497,17 @@ def _trace(raw) -> dict | None:
                      if isinstance(n, int) and not isinstance(n, bool)}
                     if isinstance(counts, dict) else {})
     return out
+
+
+def resident_bytes(pid: int | None) -> int | None:
+    """A child's resident memory, from /proc (None where it cannot be read)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def cpu_seconds(pid: int | None) -> float | None:

@@ -228,16 +228,24 @@ def is_sympy(value) -> bool:
 # -- values ------------------------------------------------------------------
 
 
+_TENSOR_TYPES: list[tuple] = []
+
+
 def tensor_types() -> tuple[type, ...]:
-    from torch._subclasses.fake_tensor import FakeTensor
+    """The exact types of tensor that travel, found once (in the fork server)."""
+    if not _TENSOR_TYPES:
+        from torch._subclasses.fake_tensor import FakeTensor
 
-    return (torch.Tensor, torch.nn.Parameter, FakeTensor)
+        _TENSOR_TYPES.append((torch.Tensor, torch.nn.Parameter, FakeTensor))
+    return _TENSOR_TYPES[0]
 
 
-def encode(value: Any, keep) -> Any:
+def encode(value: Any, keep, before_sympy=None) -> Any:
     """Plain data for `value`; `keep(obj) -> Handle` stores what cannot travel.
 
     By exact type only: nothing here calls a method a student could define.
+    `before_sympy()` runs once before the first sympy expression is read
+    (the child checks sympy's classes then).
     """
     kind = type(value)
     if value is None or kind is bool or kind is str:
@@ -255,14 +263,16 @@ def encode(value: Any, keep) -> Any:
         data = base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")
         return {"$ndarray": {"dtype": value.dtype.name, "shape": list(value.shape), "data": data}}
     elif kind in NUMPY_SCALARS:
-        return {"$npscalar": {"dtype": value.dtype.name, "value": encode(value.item(), keep)}}
+        return {"$npscalar": {"dtype": value.dtype.name, "value": encode(value.item(), keep, before_sympy)}}
     elif kind is list:
-        return [encode(v, keep) for v in value]
+        return [encode(v, keep, before_sympy) for v in value]
     elif kind is tuple or kind is torch.Size:
-        return {"$tuple": [encode(v, keep) for v in value]}
+        return {"$tuple": [encode(v, keep, before_sympy) for v in value]}
     elif kind is dict:
-        return {"$dict": [[encode(k, keep), encode(v, keep)] for k, v in value.items()]}
+        return {"$dict": [[encode(k, keep, before_sympy), encode(v, keep, before_sympy)] for k, v in value.items()]}
     elif is_sympy(value):
+        if before_sympy is not None:
+            before_sympy()
         try:
             return {"$sympy": encode_sympy(value)}
         except Unencodable:
