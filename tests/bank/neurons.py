@@ -72,6 +72,15 @@ ALTERNATIVES = [
     Edit("relu", "neurons", RELU, "    return torch.where(x > 0, x, 0.0)", "torch.where with a scalar"),
     Edit("relu", "neurons", RELU_SCALAR, "    return max(x, 0.0)", "max with the float 0.0"),
     Edit("relu", "neurons", RELU, "    return x * (x > 0)", "multiplies by a mask"),
+    # The standard library's helpers that look at their caller's frame (for a
+    # module name or a line) are honest code the sandbox must let through.
+    Edit("dense", "neurons", DENSE,
+         "    import collections, logging, typing\n"
+         "    Shape = collections.namedtuple('Shape', 'rows cols')\n"
+         "    typing.TypeVar('T')\n"
+         "    logging.getLogger('dense').warning('shape %s', Shape(*x.shape))\n"
+         "    return x @ w.t() + b",
+         "a namedtuple, a TypeVar and a logging call (each reads its caller's frame)"),
     Edit("dense", "neurons", DENSE, "    return (x[:, None, :] * w[None, :, :]).sum(dim=-1) + b",
          "broadcasting instead of a matrix product"),
     Edit("dense", "neurons", DENSE, "    return torch.matmul(x, w.T) + b", "torch.matmul and .T"),
