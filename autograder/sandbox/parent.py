@@ -1,11 +1,13 @@
-"""The grader's side of the sandbox: a child process per student module and item.
+"""The grader's side of the sandbox: a child process per student module.
 
 `Submission(module, folder)` copies just that module's file into a private
 folder, starts a child for it from the fork server, and lets the hidden tests
 call into it. Whatever happens in the child (an exception, a hang, an exit, a
 crash, an integrity breach) comes back as an `Outcome`; the child is
-restarted for the next call. Each graded item gets a fresh child
-(`for_item`), so nothing one item's calls leave behind reaches another's.
+restarted for the next call. Nothing one item's calls leave behind may
+reach another's (`for_item`): where seccomp keeps a call from leaving a
+thread, a process or a timer behind, a module's items share a child until it
+grows by GROWTH_LIMIT; elsewhere each item gets a fresh one.
 Objects the student creates stay in the child and are used through `Remote`.
 
 Budgets keep a hostile module from stretching a grading: the whole grading
