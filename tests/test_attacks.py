@@ -132,13 +132,23 @@ def test_hidden_inputs_cannot_be_sent_out(kind, tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
     (folder / "matmul.py").write_text(with_code(send))
-    report = grade(folder)
+    report = scores(grade(folder))
     received = listener.close()
     assert received == [], f"the submission reached a {kind} listener: {received[:1]}"
-    # The attempt itself fails the call (an integrity note), and costs nothing else.
+    # Refused, the socket raises; the code caught that and answered right.
+    assert all(report[i.id][0] == report[i.id][1] for i in catalogue.items_of("matmul")), report
+
+
+def test_ctypes_is_refused_and_fails_the_call(tmp_path):
+    """ctypes reads and writes any memory of the child: even a call that
+    catches the refusal and answers right fails, with an integrity note."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "matmul.py").write_text(with_code("import ctypes\nctypes.string_at(id(a), 16)\n"))
+    report = grade(folder)
     einsum = next(i for i in report["items"] if i["id"] == "matmul_einsum")
-    assert einsum["score"] < einsum["max_score"]
-    assert any("sandbox" in t["message"] for t in einsum["tests"] if not t["passed"]), einsum
+    assert einsum["score"] == 0, einsum
+    assert any("sandbox" in t["message"] and "ctypes" in t["message"] for t in einsum["tests"]), einsum
     got = scores(report)
     assert all(got[i.id][0] == got[i.id][1] for i in catalogue.items_of("matmul") if i.id != "matmul_einsum"), got
 
@@ -171,10 +181,8 @@ def test_no_child_can_reach_another_childs_connection(tmp_path):
     for module in ("neurons", "loss"):
         (folder / f"{module}.py").write_text((SOLUTIONS / f"{module}.py").read_text())
     report = scores(grade(folder))
-    for item in [*catalogue.items_of("neurons"), *catalogue.items_of("loss")]:
+    for item in [*catalogue.items_of("neurons"), *catalogue.items_of("loss"), *catalogue.items_of("matmul")]:
         assert report[item.id][0] == report[item.id][1], (item.id, report[item.id])
-    # The search itself, refused at import, fails the module that made it.
-    assert all(report[i.id] == (0, i.points, "error") for i in catalogue.items_of("matmul")), report
 
 
 def test_what_a_call_leaves_behind_cannot_touch_the_next_item(tmp_path):

@@ -119,6 +119,15 @@ CASES = [
             {"matmul_loops": None, "matmul_broadcast": None}),
         marks=pytest.mark.skipif(LANDLOCK < 1, reason="this kernel has no Landlock"),
     ),
+    # A detached process started at import could outlive a call and end the
+    # child during another item's: it cannot start, and the items keep their points.
+    matmul_case("starts a detached process at import", at_import("""\
+        import subprocess
+        try:
+            subprocess.Popen(["sleep", "60"], start_new_session=True)
+        except (OSError, RuntimeError):
+            pass
+        """), {}),
     matmul_case(
         "stray conftest, sitecustomize, torch.py and numpy.py",
         MATMUL, {},

@@ -4,6 +4,7 @@ known mistake costs its own item and no other."""
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 from pathlib import Path
 
@@ -34,6 +35,21 @@ def test_report_has_every_item_in_spec_order(reference_report):
     assert [i["id"] for i in reference_report["items"]] == [i.id for i in catalogue.load()]
     for item in reference_report["items"]:
         assert item["status"] == "passed" and item["tests"], item["id"]
+
+
+NONE_BODY = re.compile(r"^( *)### BEGIN SOLUTION\n.*?^ *### END SOLUTION\n", re.M | re.S)
+
+
+def test_bodies_that_return_none_get_nothing(tmp_path):
+    """Every graded body replaced by `return None`: no item earns a point, not
+    even for purity, restrictions or style, which count only for a right answer."""
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    for path in SOLUTIONS.glob("*.py"):
+        source = NONE_BODY.sub(lambda m: f"{m.group(1)}return None\n", path.read_text())
+        (folder / path.name).write_text(source)
+    report = grade(folder)
+    assert {i: s[0] for i, s in scores(report).items() if s[0] != 0} == {}
 
 
 def test_untouched_stubs_get_nothing(tmp_path):

@@ -8,6 +8,8 @@ wholesale.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 
 import torch
@@ -75,6 +77,34 @@ def assert_tensor(outcome: Outcome, expected: torch.Tensor, *, what: str = "the 
     return got
 
 
+def assert_right(outcome: Outcome, expected, *, what: str) -> object:
+    """The call answered, and answered right.
+
+    A test of something else about a call (its purity, its restrictions,
+    its style) counts only for a right answer: a body that does nothing, or
+    returns a wrong value, earns nothing there and is told what the value
+    test would tell it. `expected` is a tensor (shape, dtype and values), a
+    float (close), or any other value (equal; nested lists of floats close).
+    """
+    if isinstance(expected, torch.Tensor):
+        return assert_tensor(outcome, expected, what=what)
+    got = returned(outcome, what)
+    if isinstance(expected, float):
+        assert isinstance(got, (int, float)) and not isinstance(got, bool), (
+            f"{what} should return a float, got {type(got).__name__}"
+        )
+        assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-9), f"{what}: expected {expected:.6g}, got {got:.6g}"
+    elif isinstance(expected, list) and expected and isinstance(expected[0], list):
+        assert isinstance(got, list) and all(isinstance(row, list) for row in got), (
+            f"{what} should return a list of lists, got {type(got).__name__}"
+        )
+        assert [len(r) for r in got] == [len(r) for r in expected], f"{what}: the result has the wrong shape"
+        close(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64), what=what)
+    else:
+        assert got == expected, f"{what}: expected {expected!r}, got {got!r}"
+    return got
+
+
 def describe_placement(info) -> str:
     """A probe's [device, shape, dtype] of a tensor (or its type name) in words."""
     if info is None:
@@ -105,6 +135,21 @@ def assert_raises(outcome: Outcome, error: str, *numbers, what: str = "the call"
     missing = [n for n in numbers if str(n) not in message]
     assert not missing, (
         f"{what}: the {error} message should name {', '.join(map(str, numbers))}; "
+        f"it says {message!r}"
+    )
+
+
+def assert_raises_naming_the_rank(outcome: Outcome, error: str, shape: tuple, *, what: str) -> None:
+    """The call raised `error` and its message names the tensor's rank or
+    its shape (every size of it), in any wording: "got a 1-D tensor",
+    "got shape (5,)" and "rank 1" all do; "not 2-D" alone does not."""
+    assert_raises(outcome, error, what=what)
+    message = outcome.error.get("message", "")
+    numbers = re.findall(r"\d+", message)
+    names_rank = str(len(shape)) in numbers
+    names_shape = all(numbers.count(str(n)) >= list(shape).count(n) for n in set(shape))
+    assert names_rank or names_shape, (
+        f"{what}: the {error} message should name the rank ({len(shape)}) or the shape {shape}; "
         f"it says {message!r}"
     )
 
@@ -144,6 +189,21 @@ def assert_pure(outcome: Outcome, args: Sequence, what: str = "the call") -> Non
     )
     assert not outcome.state_changed, (
         f"{what} changed torch's global state: {', '.join(outcome.state_changed)}"
+    )
+
+
+def assert_grads_pure(outcome: Outcome, names: Sequence[str], what: str = "the call") -> None:
+    """A backward function sets `.g` on the tensors it is asked to and leaves
+    alone every gradient it was given (changed in place or replaced), and
+    each `.g` it sets is a tensor of its own, not another argument's memory
+    (`inp.g = out.g` after zeroing `out.g` looks right once, and is wrong)."""
+    changed = [names[i] for i, arg in enumerate(outcome.args) if arg.get("g_changed") and i < len(names)]
+    assert not changed, f"{what} changed {', '.join(n + '.g' for n in changed)}, the gradient it was given"
+    aliased = [(names[i], names[j]) for i, j in outcome.grads_aliased() if i < len(names) and j < len(names)]
+    assert not aliased, (
+        f"{what} set {aliased[0][0]}.g to memory it shares with "
+        + (f"{aliased[0][1]}.g" if aliased[0][0] != aliased[0][1] else aliased[0][1])
+        + ": a gradient should be a new tensor"
     )
 
 

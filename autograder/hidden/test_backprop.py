@@ -147,6 +147,7 @@ def check_mse_grad(sub, inp, targ):
     outcome = sub.call("mse_grad", inp, targ, trace=False)
     assert_g(outcome, 0, mse_grad_expected(inp, targ), name="inp", what=what)
     checks.assert_pure(outcome, [inp, targ], what)  # setting .g is fine: it is not a value
+    checks.assert_grads_pure(outcome, ["inp", "targ"], what)
 
 
 @st.composite
@@ -205,6 +206,7 @@ def check_relu_grad(sub, inp, upstream):
         _, (expected,) = autograd(lambda i: (torch.relu(i) * upstream).sum(), inp)
     assert_g(outcome, 0, expected, name="inp", what=what)
     checks.assert_pure(outcome, [inp, out], what)
+    checks.assert_grads_pure(outcome, ["inp", "out"], what)
 
 
 @st.composite
@@ -230,7 +232,7 @@ def test_relu_grad_is_zero_at_zero(sub):
 
 @pytest.mark.item("relu_grad", weight=1)
 def test_relu_grad_keeps_the_dtype(sub):
-    for dtype in (torch.float16, torch.float32, torch.float64):
+    for dtype in (torch.float32, torch.float64):  # what SPEC grades: float16 is not asked for
         check_relu_grad(sub, relu_input((3, 4), dtype, 5), randn(3, 4, dtype=dtype, seed=6))
 
 
@@ -261,6 +263,7 @@ def check_lin_grad(sub, inp, w, b, upstream):
     for position, name, e in zip((0, 2, 3), ("inp", "w", "b"), expected):
         assert_g(outcome, position, e.to(inp.dtype), name=name, what=what)
     checks.assert_pure(outcome, [inp, out, w, b], what)
+    checks.assert_grads_pure(outcome, ["inp", "out", "w", "b"], what)
 
 
 @st.composite

@@ -35,11 +35,11 @@ graded = settings(_graded, report_multiple_bugs=False,
 
 
 run_on_devices = checks.run_on_devices  # falls back to meta where fake CUDA cannot index
-def assert_plain_python(sub, name: str, args: list, what: str) -> None:
-    """No torch call seen by the tracer, and no torch or NumPy function seen by a profiler."""
+def assert_plain_python(sub, name: str, args: list, what: str, expected) -> None:
+    """A right answer, with no torch call seen by the tracer, and no torch or
+    NumPy function seen by a profiler."""
     outcome = sub.call(name, *args)
-    if not outcome.ok and not outcome.raised("ValueError"):
-        checks.returned(outcome, what)  # a stub, a crash or a hang: nothing to judge
+    checks.assert_right(outcome, expected, what=what)
     checks.assert_no_torch(outcome, what=name)
     data = probe_packages(sub, name, list(args), what=what)
     used = sorted(NOT_PLAIN_PYTHON & set(data["packages"]))
@@ -98,7 +98,9 @@ def test_neuron_rejects_different_lengths(sub, n_in, n_w):
 
 @pytest.mark.item("neuron", weight=2)
 def test_neuron_is_plain_python(sub):
-    assert_plain_python(sub, "neuron", [floats(0, 6), floats(1, 6), 0.25], "neuron of 6 inputs")
+    inputs, weights = floats(0, 6), floats(1, 6)
+    assert_plain_python(sub, "neuron", [inputs, weights, 0.25], "neuron of 6 inputs",
+                        math.fsum(x * w for x, w in zip(inputs, weights)) + 0.25)
 
 
 # -- relu ----------------------------------------------------------------------------------
@@ -154,7 +156,7 @@ def test_relu_edge_cases(sub):
 def test_relu_is_not_in_place(sub):
     x = randn(4, 5, seed=3)
     outcome = sub.call("relu", x)
-    checks.returned(outcome, f"relu of {checks.shapes([x])}")
+    checks.assert_right(outcome, x.clamp_min(0.0), what=f"relu of {checks.shapes([x])}")
     checks.assert_pure(outcome, [x], what="relu")
 
 
@@ -172,7 +174,7 @@ def assert_no_library_relu(outcome, what: str = "relu") -> None:
 def test_relu_uses_no_library_relu(sub):
     for x in (randn(3, 4, seed=1), randn(5, dtype=torch.float64, seed=2)):
         outcome = sub.call("relu", x)
-        checks.returned(outcome, f"relu of {checks.shapes([x])}")
+        checks.assert_right(outcome, x.clamp_min(0.0), what=f"relu of {checks.shapes([x])}")
         assert_no_library_relu(outcome)
 
 
@@ -190,7 +192,7 @@ def test_relu_scalar_values(sub):
 @pytest.mark.item("relu")
 def test_relu_scalar_is_plain_python(sub):
     for x in (2.0, -3.0):
-        assert_plain_python(sub, "relu_scalar", [x], f"relu_scalar({x})")
+        assert_plain_python(sub, "relu_scalar", [x], f"relu_scalar({x})", max(x, 0.0))
 
 
 @pytest.mark.item("relu")
@@ -259,7 +261,7 @@ def test_dense_edge_cases(sub):
 def dense_calls(sub, batch, n_in, n_out) -> int:
     x, w, b = dense_inputs(batch, n_in, n_out)
     outcome = sub.call("dense", x, w, b)
-    checks.returned(outcome, dense_what(x, w, b))
+    checks.assert_right(outcome, x @ w.t() + b, what=dense_what(x, w, b))
     checks.assert_traced(outcome, what="dense")
     return outcome.calls()
 
@@ -298,7 +300,7 @@ def assert_no_linear(outcome, what: str = "dense") -> None:
 def test_dense_does_not_call_linear(sub):
     x, w, b = dense_inputs(3, 4, 2)
     outcome = sub.call("dense", x, w, b)
-    checks.returned(outcome, dense_what(x, w, b))
+    checks.assert_right(outcome, x @ w.t() + b, what=dense_what(x, w, b))
     assert_no_linear(outcome)
 
 
@@ -346,7 +348,7 @@ def test_dense_python_edge_cases(sub):
 def test_dense_python_is_plain_python(sub):
     x, w, b = dense_inputs(3, 4, 2, torch.float64)
     assert_plain_python(sub, "dense_python", [x.tolist(), w.tolist(), b.tolist()],
-                        "dense_python of x 3 rows of 4, w 2 rows of 4")
+                        "dense_python of x 3 rows of 4, w 2 rows of 4", (x @ w.t() + b).tolist())
 
 
 # -- transpose -------------------------------------------------------------------------------
@@ -384,7 +386,7 @@ def test_transpose_edge_cases(sub):
 @pytest.mark.parametrize("shape, rank", [((5,), 1), ((2, 2, 2, 2), 4)], ids=["rank-1", "rank-4"])
 def test_transpose_rejects_other_ranks(sub, shape, rank):
     outcome = sub.call("transpose", torch.zeros(shape))
-    checks.assert_raises(outcome, "ValueError", rank, what=f"transpose of a {rank}-D tensor {shape}")
+    checks.assert_raises_naming_the_rank(outcome, "ValueError", shape, what=f"transpose of a {rank}-D tensor {shape}")
 
 
 @pytest.mark.item("transpose", weight=2)

@@ -22,10 +22,13 @@ return summaries of strings (torch itself records stacks this way), and
 `namedtuple`, `typing.TypeVar`, the functional `Enum` and logging read only
 the caller's module name or line.
 
-A refused event raises RuntimeError in the code that asked and is recorded;
-the child reports what was recorded with the answer to the call, and the
-grader fails that call with an integrity note, even when the student's
-code caught the exception. What this cannot stop is described in
+A refused event raises RuntimeError in the code that asked. Reaching in
+(the heap, frames, tracing, ctypes) is also recorded: the child reports it
+with the answer to the call, and the grader fails that call with an
+integrity note, even when the student's code caught the exception. Reaching
+out (a socket, a process, a signal, a resource limit), which seccomp refuses
+in the kernel too, only raises: a call that needed it fails by its own
+error, and one that catches it and goes on is graded as it is. What this cannot stop is described in
 docs/grader.md ("What the sandbox guarantees").
 """
 
@@ -37,10 +40,16 @@ import traceback
 # Events refused to code that is not the grader's own. Everything else passes
 # at the cost of one set lookup.
 FRAMES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
-REFUSED = frozenset({
+# Reaching for the child's own machinery: refused and recorded, so the call
+# fails with an integrity note even when the student's code catches the error.
+REACHING_IN = frozenset({
     "gc.get_objects", "gc.get_referrers", "gc.get_referents",
     "sys._getframe", "sys._current_frames", "sys._current_exceptions",
-    "sys.settrace", "sys.setprofile", "sys.addaudithook",
+    "sys.settrace", "sys.setprofile", "sys.addaudithook", "object.__getattr__",
+})
+# Reaching out (seccomp refuses the same in the kernel): refused, nothing more.
+# A call that needs it fails by its own error; one that catches it goes on.
+REFUSED = REACHING_IN | frozenset({
     "socket.__new__", "socket.bind", "socket.connect", "socket.sendto", "socket.sendmsg",
     "socket.getaddrinfo", "socket.gethostbyname",
     "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "subprocess.Popen",
@@ -85,8 +94,8 @@ def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
     getframe, helpers, missing = sys._getframe, library_helpers(), object()
     walk_code = traceback._walk_tb_with_full_positions.__code__
     summary_code = traceback.StackSummary._extract_from_extended_frame_gen.__func__.__code__
-    refused, always, frame_names = REFUSED, ALWAYS_REFUSED, FRAMES
-    ident, length = id, len
+    refused, always, frame_names, reaching_in = REFUSED, ALWAYS_REFUSED, FRAMES, REACHING_IN
+    ident, length, type_of, starts = id, len, type, str.startswith
 
     def allowed(event: str, args: tuple, frame) -> bool:
         code = frame.f_code
@@ -107,9 +116,11 @@ def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
         return caller is None or (outer is not None and ident(outer.f_code) == caller)
 
     def hook(event, args):
-        if event not in refused:
-            if event != "object.__getattr__" or length(args) < 2 or args[1] not in frame_names:
-                return
+        if event not in refused and not starts(event, "ctypes."):
+            return
+        if event == "object.__getattr__" and (length(args) < 2 or type_of(args[1]) is not str
+                                               or args[1] not in frame_names):
+            return
         if busy[0]:  # the frame look-up below raises an event of its own
             return
         busy[0] = True
@@ -118,8 +129,9 @@ def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
             if event not in always and allowed(event, args, frame):
                 return
             what = f"{event} {args[1]}" if event == "object.__getattr__" else event
-            where = f"{frame.f_code.co_filename.rpartition('/')[2]}:{frame.f_lineno}"
-            violations.append(f"{what} (at {where})")
+            if event in reaching_in or starts(event, "ctypes."):
+                where = f"{frame.f_code.co_filename.rpartition('/')[2]}:{frame.f_lineno}"
+                violations.append(f"{what} (at {where})")
         finally:
             busy[0] = False
         raise Refused(f"the grader's sandbox does not allow {what}")

@@ -395,19 +395,32 @@ def _call_getattr(resolve, target, name):
 
 
 def snapshot(value):
-    if type(value) in PLAIN_TENSORS and wire.tensor_has_data(value):
-        return value.detach().clone()
-    return None
+    """(a copy of a tensor argument's values, its `.g` and a copy of that), or None."""
+    if type(value) not in PLAIN_TENSORS or not wire.tensor_has_data(value):
+        return None
+    grad = value.__dict__.get("g")
+    kept = grad.detach().clone() if type(grad) in PLAIN_TENSORS and wire.tensor_has_data(grad) else None
+    return value.detach().clone(), grad, kept
 
 
 def after(value, before, encode) -> dict:
-    """What happened to an argument: changed in place? a `.g` set on it?"""
+    """What happened to an argument: its values changed in place? a `.g`
+    set on it, and where its memory is (to tell a fresh gradient from an
+    alias)? a `.g` it had before changed or replaced?"""
     if type(value) not in PLAIN_TENSORS:
         return {}
-    out = {"mutated": before is not None and not same_values(before, value.detach())}
+    data, old_grad, old_values = before if before is not None else (None, None, None)
+    out = {"mutated": data is not None and not same_values(data, value.detach())}
+    if wire.tensor_has_data(value):
+        out["storage"] = value.untyped_storage().data_ptr()
     grad = value.__dict__.get("g")
+    if old_grad is not None:
+        out["g_changed"] = grad is not old_grad or (old_values is not None and not same_values(old_values, grad))
     if grad is not None:
         out["g"] = encode(grad)
+        out["g_set"] = grad is not old_grad
+        if type(grad) in PLAIN_TENSORS and wire.tensor_has_data(grad):
+            out["g_storage"] = grad.untyped_storage().data_ptr()
     return out
 
 

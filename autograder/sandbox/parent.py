@@ -172,6 +172,20 @@ class Outcome:
         """Positions of the arguments the call changed in place."""
         return [i for i, arg in enumerate(self.args) if arg.get("mutated")]
 
+    def grads_aliased(self) -> list[tuple[int, int]]:
+        """(i, j) where the `.g` the call left on argument i shares memory
+        with argument j's values or `.g` (j may be i: a gradient that is its
+        own tensor)."""
+        found = []
+        for i, arg in enumerate(self.args):
+            mine = arg.get("g_storage")
+            if not isinstance(mine, int) or not arg.get("g_set"):
+                continue
+            for j, other in enumerate(self.args):
+                if other.get("storage") == mine or (j != i and other.get("g_storage") == mine):
+                    found.append((i, j))
+        return found
+
     def grad(self, position: int):
         """The `.g` the call left on argument `position`, if any."""
         raw = self.args[position].get("g") if position < len(self.args) else None

@@ -410,16 +410,16 @@ def is_subclass_of(child, class_name: str, base_name: str) -> bool:
 @probe
 def changes_arrays(child, name: str, args: list) -> dict:
     """Call `<name>(*args)` on NumPy arrays and report which arguments it
-    changed in place (positions), or the error it raised."""
+    changed in place (positions) and what it returned, or the error it raised."""
     before = [a.copy() if type(a) is np.ndarray else None for a in args]
     try:
-        child.run(lambda: getattr(child.module, name)(*args))
+        value = child.run(lambda: getattr(child.module, name)(*args))
     except Exception as exc:
         return {"error": _error(exc), "changed": []}
     changed = [i for i, (a, b) in enumerate(zip(args, before))
                if b is not None and not (type(a) is np.ndarray and a.shape == b.shape
                                          and np.array_equal(a, b, equal_nan=True))]
-    return {"error": None, "changed": changed}
+    return {"error": None, "changed": changed, "value": value}
 
 
 # -- probes for neurons.py and broadcasting.py -------------------------------------------

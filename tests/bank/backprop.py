@@ -40,8 +40,8 @@ MISTAKES = [
          "no unsqueeze: inp.g has shape (n,)"),
     Edit("relu_grad", "backprop", RELU_GRAD, "    inp.g = (inp >= 0).to(inp.dtype) * out.g",
          "slope 1 at exactly 0"),
-    Edit("relu_grad", "backprop", RELU_GRAD, "    inp.g = (inp > 0).float() * out.g",
-         "float() instead of inp's dtype"),
+    Edit("relu_grad", "backprop", RELU_GRAD, "    out.g[inp <= 0] = 0\n    inp.g = out.g",
+         "zeroes out.g in place and hands it over as inp.g"),
     Edit("lin_grad", "backprop", LIN_GRAD, LIN_GRAD.replace("w.g = inp.t() @ out.g", "w.g = out.g.t() @ inp"),
          "w.g transposed"),
     Edit("lin_grad", "backprop", LIN_GRAD, LIN_GRAD.replace("out.g.sum(0)", "out.g.sum(1)"),
@@ -56,6 +56,9 @@ MISTAKES = [
 ]
 
 ALTERNATIVES = [
+    # The chapter's own line: float() times out.g promotes to out.g's dtype
+    # for float32 and float64, the dtypes SPEC grades.
+    Edit("relu_grad", "backprop", RELU_GRAD, "    inp.g = (inp > 0).float() * out.g", "the chapter's (inp > 0).float()"),
     Edit("chain_rule", "backprop", CHAIN, "    return sympy.diff(f(x), x).subs(x, g(x)) * sympy.diff(g(x), x)\n",
          "substitutes into diff(f(x), x)"),
     Edit("mse_grad", "backprop", "    diff = inp.squeeze(-1) - targ\n" + MSE_GRAD,

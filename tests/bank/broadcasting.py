@@ -46,6 +46,9 @@ ADD_CHECKS = (
 FOOTPRINT = "    return t.untyped_storage().nbytes()"
 
 MISTAKES = [
+    Edit("to_python", "broadcasting", TO_PYTHON_CHECK,
+         "    if t.ndim != 0:\n        raise ValueError(\"expected a scalar tensor\")\n",
+         "the message names neither the rank nor the shape"),
     Edit("all_greater", "broadcasting", ALL_GREATER, "    return (a > b).all()",
          "returns a tensor, not a bool"),
     Edit("all_greater", "broadcasting", ALL_GREATER, "    return bool((a >= b).all().item())",
@@ -107,6 +110,9 @@ MISTAKES = [
 ]
 
 ALTERNATIVES = [
+    Edit("to_python", "broadcasting", TO_PYTHON_CHECK,
+         "    if t.ndim != 0:\n        raise ValueError(f\"expected a rank-0 tensor, got shape {tuple(t.shape)}\")\n",
+         "the message names the shape, not the rank"),
     Edit("all_greater", "broadcasting", ALL_GREATER, "    return bool(torch.all(a > b))", "torch.all and bool"),
     Edit("all_greater", "broadcasting", ALL_GREATER, "    return (a > b).all().item()", "item of a bool tensor"),
     Edit("to_python", "broadcasting", TO_PYTHON,

@@ -4,7 +4,19 @@ from grading_support import Edit
 
 LOOPS_INIT = "    c = a.new_zeros(ar, bc)\n    for i in range(ar):\n        for j in range(bc):\n            for k"
 
+BROADCAST_START = ("    _check_shapes(a, b)\n    ar, bc = a.shape[0], b.shape[1]\n    c = a.new_zeros(ar, bc)\n"
+                   "    for i in range(ar):\n        # (ac, 1)")
+
 MISTAKES = [
+    Edit("matmul_shapes", "matmul", BROADCAST_START,
+         "    ar, ac = a.shape\n    br, bc = b.shape\n    if ac != br:\n"
+         '        raise ValueError(f"cannot multiply {tuple(a.shape)} by {tuple(b.shape)}")\n'
+         "    c = a.new_zeros(ar, bc)\n    for i in range(ar):\n        # (ac, 1)",
+         "its own check in matmul_broadcast: a 3-D or 1-D input dies unpacking, naming no shape"),
+    Edit("time_call", "matmul", "return statistics.median(per_call)", "return min(per_call)",
+         "the minimum instead of the median"),
+    Edit("matmul_elementwise", "matmul", "            c[i, j] = (a[i] * b[:, j]).sum()",
+         "            c[i, j] = float(a[i].numpy() @ b[:, j].numpy())", "each dot product in NumPy"),
     Edit("matmul_loops", "matmul", LOOPS_INIT,
          LOOPS_INIT.replace("a.new_zeros(ar, bc)", "torch.zeros(ar, bc)"),
          "torch.zeros without the inputs' device and dtype"),

@@ -22,6 +22,11 @@ TRANSPOSE_CHECK = (
 )
 
 MISTAKES = [
+    Edit("relu", "neurons", RELU,
+         "    from concurrent.futures import ThreadPoolExecutor\n"
+         "    with ThreadPoolExecutor(2) as pool:\n"
+         "        return torch.stack(list(pool.map(lambda row: row.clamp_min(0.0), x))) if x.dim() else x.clamp_min(0.0)",
+         "spreads the rows over a pool of threads"),
     Edit("neuron", "neurons", NEURON_CHECK, "",
          "no length check: zip silently drops the extra inputs"),
     Edit("neuron", "neurons", NEURON_SUM,
@@ -66,6 +71,9 @@ MISTAKES = [
 ]
 
 ALTERNATIVES = [
+    Edit("transpose", "neurons", TRANSPOSE_CHECK,
+         "    if m.ndim != 2:\n        raise ValueError(f\"transpose needs a 2-D tensor, got shape {tuple(m.shape)}\")\n",
+         "the message names the shape, not the rank"),
     Edit("neuron", "neurons", NEURON_SUM,
          "    total = bias\n    for x, w in zip(inputs, weights):\n        total += x * w\n    return float(total)",
          "an explicit loop"),
