@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from attacks import tampering, watched
+from attacks import introspection, tampering, watched
 from autograder import catalogue
 from conftest import SOLUTIONS
 from grading_support import grade, graded_round, rounds, scores
 
-ATTACKS = tampering.ATTACKS + watched.ATTACKS
+ATTACKS = tampering.ATTACKS + watched.ATTACKS + introspection.ATTACKS
 
 
 def attack_rounds() -> list[tuple]:
@@ -55,7 +55,7 @@ def test_attacks_score_no_more_than_their_honest_twins(batch, tmp_path):
 
 
 def test_the_bank_covers_every_class():
-    assert len(tampering.ATTACKS) >= 10 and len(watched.ATTACKS) >= 7
+    assert len(tampering.ATTACKS) >= 10 and len(watched.ATTACKS) >= 7 and len(introspection.ATTACKS) >= 7
     assert len({a.id for a in ATTACKS}) == len(ATTACKS)
 
 

@@ -12,33 +12,52 @@ from Python. This hook refuses those events, and a few more that let a
 child reach outside itself (sockets, new processes, signals to others,
 resource limits), unless the code that asked is the grader's own.
 
-"Who asked" is the frame that made the call: a `gc.get_objects()` in the
-student's file is refused, the same call in a function of the sandbox is
-not. Code is recognised by identity, not by name or file, so a copy of the
-grader's source compiled by the student is still the student's. A few
-functions of the standard library may ask on the student's behalf because
-what they hand back holds no frame: `traceback.extract_stack` and friends
-return summaries of strings (torch itself records stacks this way), and
+**The vault.** Everything else in a Python process can be found: a class
+through `object.__subclasses__()`, a function's module through
+`__globals__`, what a closure holds through `__closure__`. The hook's own
+closure is the one place nothing can reach (the interpreter keeps the hook;
+no Python API hands it out). So what must stay out of the student's hands
+lives there: torch's original functions behind the guards (guards.py asks
+for one with a `grader.original` event each time it calls it), whether a
+traced call is running, the violations found. Only the hook decides.
+
+**Who asked.** "The grader's own code" is a frame whose code object is one
+of the grader's (by identity: a copy of the grader's source compiled by the
+student is still the student's) *and* whose callers, all the way down to
+the child's `main`, are the grader's too. A grader function the student
+found and called is not trusted: its caller is the student. A few functions
+of the standard library may ask on the student's behalf because what they
+hand back holds no frame: `traceback.extract_stack` and friends return
+summaries of strings (torch itself records stacks this way), and
 `namedtuple`, `typing.TypeVar`, the functional `Enum` and logging read only
-the caller's module name or line.
+the caller's module name or line; they may ask only while the names they
+look up in their modules are torch's and Python's own.
+
+**Code stays where it was written.** Trusting code by identity holds only
+while it runs with its own globals, closure and defaults. Making a function
+from a trusted code object (`types.FunctionType`), `exec` of one, and
+assigning `__code__`, `__defaults__` or `__kwdefaults__` of any function the
+student did not write, or attributes of the grader's classes, are refused.
 
 A refused event raises RuntimeError in the code that asked. Reaching in
-(the heap, frames, tracing, ctypes) is also recorded: the child reports it
-with the answer to the call, and the grader fails that call with an
-integrity note, even when the student's code caught the exception. Reaching
-out (a socket, a process, a signal, a resource limit), which seccomp refuses
-in the kernel too, only raises: a call that needed it fails by its own
-error, and one that catches it and goes on is graded as it is. What this cannot stop is described in
-docs/grader.md ("What the sandbox guarantees").
+(the heap, frames, tracing, ctypes, the vault, the grader's code) is also
+recorded: the child reports it with the answer to the call, and the grader
+fails that call with an integrity note, even when the student's code caught
+the exception. Reaching out (a socket, a process, a signal, a resource
+limit), which seccomp refuses in the kernel too, only raises: a call that
+needed it fails by its own error, and one that catches it and goes on is
+graded as it is. What this cannot stop is described in docs/grader.md
+("What the sandbox guarantees").
 """
 
 from __future__ import annotations
 
+import operator
 import sys
 import traceback
+import types
+from dataclasses import dataclass, field
 
-# Events refused to code that is not the grader's own. Everything else passes
-# at the cost of one set lookup.
 FRAMES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
 # Reaching for the child's own machinery: refused and recorded, so the call
 # fails with an integrity note even when the student's code catches the error.
@@ -58,6 +77,14 @@ REFUSED = REACHING_IN | frozenset({
     "_thread.start_new_thread",
 })
 ALWAYS_REFUSED = frozenset({"sys.addaudithook"})
+# Running code in a setting of the asker's choosing (globals, closure, defaults).
+NEW_SETTING = frozenset({"function.__new__", "exec", "object.__setattr__", "object.__delattr__"})
+FUNCTION_BINDINGS = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__globals__", "__closure__"})
+# The grader's own events, raised by the sandbox's code to use the vault.
+OWN = frozenset({"grader.original", "grader.tracing", "grader.child", "grader.mode_state",
+                 "grader.eval_frame"})
+# Standard library modules whose helpers may read a frame for the student.
+HELPER_MODULES = ("traceback", "collections", "typing", "enum", "logging", "linecache")
 
 
 class Refused(RuntimeError):
@@ -83,39 +110,168 @@ def library_helpers() -> dict[int, int | None]:
     return helpers
 
 
-def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
-    """Install the hook; `trusted` maps id(code) -> code for the grader's code.
+@dataclass
+class Keys:
+    """What the sandbox's code hands the vault when it is installed (in the fork server)."""
 
-    Everything the hook uses is bound here, so nothing the student changes
-    later (builtins, modules) can change what it does.
+    trusted: dict  # id(code) -> code: the grader's code, kept alive here
+    main: object  # the code of child.main: the bottom of every trusted chain
+    originals: dict  # label -> (torch's original function, policy name)
+    caller_allowed: object  # guards' test of who may call a guarded function while tracing
+    stubs: dict  # policy -> the code of the guards' stub that may ask for an original under it
+    loaded: frozenset = frozenset()  # modules loaded before any child: never created twice
+    asks: dict = field(default_factory=dict)  # event -> the code objects that may raise it
+    classes: tuple = ()  # classes whose attributes nobody may set from a child
+    also_protected: tuple = ()  # code objects elsewhere that other checks trust
+
+
+def install(keys: Keys) -> "Monitor":
+    """Install the hook (once, in the fork server, before any child exists).
+
+    It refuses nothing until a child's `main` raises `grader.child`; until
+    then it only hands the guards their originals. Everything the hook uses
+    is bound here, so nothing the student changes later (builtins, modules)
+    changes what it does.
     """
     violations: list[str] = []
     busy = [False]
+    state = {"child": False, "pid": -1, "folder": "\0", "tracing": 0}
     getframe, helpers, missing = sys._getframe, library_helpers(), object()
     walk_code = traceback._walk_tb_with_full_positions.__code__
     summary_code = traceback.StackSummary._extract_from_extended_frame_gen.__func__.__code__
     refused, always, frame_names, reaching_in = REFUSED, ALWAYS_REFUSED, FRAMES, REACHING_IN
-    ident, length, type_of, starts = id, len, type, str.startswith
+    new_setting, bindings, own = NEW_SETTING, FUNCTION_BINDINGS, OWN
+    ident, length, type_of, starts, is_, all_, map_ = id, len, type, str.startswith, operator.is_, all, map
+    function_type, code_type = types.FunctionType, types.CodeType
+    trusted = frozenset(keys.trusted)  # a copy: the student never holds this one
+    keep_alive = dict(keys.trusted)
+    main_code, loaded = keys.main, frozenset(keys.loaded)
+    stub_for = {policy: ident(code) for policy, code in keys.stubs.items()}
+    plain_spec = types.SimpleNamespace
+    asks = {event: frozenset(ident(code) for code in codes) for event, codes in keys.asks.items()}
+    originals, caller_allowed = dict(keys.originals), keys.caller_allowed
+    classes = frozenset(ident(cls) for cls in keys.classes)
+    protected = set(trusted) | {ident(walk_code), ident(summary_code)} | set(helpers)
+    protected |= {ident(code) for code in keys.also_protected}
+    protected = frozenset(protected)
+    held = (keep_alive, keys.classes, keys.also_protected, dict(keys.stubs), keys.asks, walk_code, summary_code)
+    helper_names = _helper_snapshot()
+    readers = _mode_readers(originals)
+    read_modes, refused_error, biggest = _mode_state, Refused, max
+
+    def chain_trusted(frame) -> bool:
+        """The frame and all its callers down to the child's main are the grader's."""
+        depth = 0
+        while frame is not None and depth < 200:
+            code = frame.f_code
+            if ident(code) not in trusted:
+                return False
+            if code is main_code:
+                return True
+            frame = frame.f_back
+            depth += 1
+        return not state["child"]  # in the fork server nothing is student code
+
+    def helpers_intact() -> bool:
+        return all_(all_(map_(is_, map_(live.get, names), values)) for live, names, values in helper_names)
 
     def allowed(event: str, args: tuple, frame) -> bool:
         code = frame.f_code
-        if trusted.get(ident(code)) is code:
-            return True
+        if ident(code) in trusted:
+            return chain_trusted(frame)
         if event == "object.__getattr__":
             # A traceback's frames, read by traceback's own summarising loop.
             outer = frame.f_back
-            return code is walk_code and outer is not None and outer.f_code is summary_code
-        if event in ("os.kill", "os.killpg") and length(args) >= 1 and args[0] == own_pid:
+            return (code is walk_code and outer is not None and outer.f_code is summary_code
+                    and helpers_intact())
+        if event in ("os.kill", "os.killpg") and length(args) >= 1 and args[0] == state["pid"]:
             return event == "os.kill"
         if event != "sys._getframe":
             return False
         caller = helpers.get(ident(code), missing)
-        if caller is missing:
+        if caller is missing or not helpers_intact():
             return False
         outer = frame.f_back
         return caller is None or (outer is not None and ident(outer.f_code) == caller)
 
+    def refuse(what: str, record: bool = True):
+        if record:
+            violations.append(what)
+        raise refused_error(f"the grader's sandbox does not allow {what}")
+
+    def rebinding(event: str, args: tuple) -> str | None:
+        """What a NEW_SETTING event would do to the grader's code or classes, or None."""
+        if event in ("function.__new__", "exec"):
+            code = args[0] if length(args) >= 1 else None
+            return f"{event} of the grader's code" if ident(code) in protected else None
+        if length(args) < 2:
+            return None
+        target, name = args[0], args[1]
+        if type_of(name) is not str:  # no str subclass's __hash__ runs in here
+            return f"{event} with a name that is not a plain str" if ident(target) in classes else None
+        if ident(target) in classes:
+            return f"changing the grader's class ({event} {name})"
+        if type_of(target) is function_type and name in bindings:
+            if ident(target.__code__) in protected or not starts(target.__code__.co_filename, state["folder"]):
+                return f"changing {name} of a function the submission did not write"
+        return None
+
+    def own_event(event: str, args: tuple, frame) -> None:
+        """The sandbox's own requests to the vault."""
+        code = frame.f_code
+        if event == "grader.original":
+            box = args[0] if length(args) == 1 else None
+            if type_of(box) is not list or not box or type_of(box[0]) is not str:
+                refuse("asking for torch's original functions")
+            entry = originals.get(box[0])
+            if entry is None or stub_for.get(entry[1]) != ident(code):
+                refuse("asking for torch's original functions")
+            original, policy = entry
+            if policy == "module":  # the stub's spec, rebuilt here from plain strings
+                if length(box) != 3 or type_of(box[1]) is not str or type_of(box[2]) is not str:
+                    refuse("asking for torch's original functions")
+                box[1] = plain_spec(name=box[1], origin=box[2] or None)
+            if state["child"]:
+                if policy == "registration":
+                    refuse(f"{box[0]} (defining torch operators or kernels)")
+                if policy == "eval_frame" and length(box) > 1 and box[1] is not None and box[1] is not False:
+                    refuse("torch.compile or frame hooks")
+                if policy == "module" and (box[1].name in loaded or starts(box[2], state["folder"])):
+                    refuse(f"creating module {box[1].name}: a second copy of a loaded module, or an extension "
+                           "from the submission's folder")
+                if policy == "tracing" and state["tracing"] and not caller_allowed(frame.f_back, chain_trusted):
+                    refuse(f"{box[0]} while it traces a call")
+            box[0] = original
+            return
+        if ident(code) not in asks.get(event, ()) or not chain_trusted(frame):
+            refuse(f"the sandbox's own request {event}")
+        if event == "grader.tracing":
+            state["tracing"] = state["tracing"] + 1 if args[0] else biggest(0, state["tracing"] - 1)
+        elif event == "grader.child":
+            state["child"], state["pid"], state["folder"] = True, args[0], args[1]
+        elif event == "grader.mode_state":
+            args[0].append(read_modes(readers))
+        elif event == "grader.eval_frame":  # unset dynamo's frame hook; say whether one was set
+            previous = originals["set_eval_frame"][0](None)
+            args[0].append(previous is not None and previous is not False)
+
     def hook(event, args):
+        if event in own:
+            if busy[0]:
+                refuse(event)
+            busy[0] = True
+            try:
+                own_event(event, args, getframe(1))
+            finally:
+                busy[0] = False
+            return
+        if not state["child"]:
+            return
+        if event in new_setting:
+            what = rebinding(event, args)
+            if what is not None:
+                refuse(what)
+            return
         if event not in refused and not starts(event, "ctypes."):
             return
         if event == "object.__getattr__" and (length(args) < 2 or type_of(args[1]) is not str
@@ -134,10 +290,46 @@ def install(trusted: dict[int, object], own_pid: int) -> "Monitor":
                 violations.append(f"{what} (at {where})")
         finally:
             busy[0] = False
-        raise Refused(f"the grader's sandbox does not allow {what}")
+        raise refused_error(f"the grader's sandbox does not allow {what}")
 
+    hook.held = held  # noqa: B018 - kept alive with the hook, out of reach
     sys.addaudithook(hook)
     return Monitor(violations)
+
+
+def _helper_snapshot() -> list[tuple]:
+    """The code (functions, classes, modules) each helper module looks up, as it is now."""
+    found = []
+    for name in HELPER_MODULES:
+        module = sys.modules.get(name) or __import__(name)
+        live = vars(module)
+        names = tuple(k for k, v in live.items()
+                      if isinstance(v, (type, types.FunctionType, types.ModuleType, types.BuiltinFunctionType)))
+        found.append((live, names, tuple(live[k] for k in names)))
+    for cls in (traceback.StackSummary, traceback.FrameSummary):
+        live = cls.__dict__
+        names = tuple(live)
+        found.append((live, names, tuple(live[k] for k in names)))
+    return found
+
+
+def _mode_readers(originals: dict) -> tuple:
+    """The unguarded functions that read torch's mode stacks and key sets, bound now."""
+    import torch
+
+    c = torch._C
+    return (c._len_torch_function_stack, originals["_get_function_stack_at"][0], c._len_torch_dispatch_stack,
+            originals["_get_dispatch_stack_at"][0], c._dispatch_tls_local_exclude_set,
+            c._dispatch_tls_local_include_set, c._is_torch_function_enabled, c._is_torch_function_all_disabled)
+
+
+def _mode_state(readers: tuple) -> tuple:
+    """The mode stacks (the objects on them) and the dispatch key state."""
+    len_functions, function_at, len_dispatch, dispatch_at, excluded, included, enabled, all_disabled = readers
+    functions = tuple(function_at(i) for i in range(len_functions()))
+    dispatch = tuple(dispatch_at(i) for i in range(len_dispatch()))
+    keys = (excluded().raw_repr(), included().raw_repr(), bool(enabled()), bool(all_disabled()))
+    return functions, dispatch, keys
 
 
 class Monitor:

@@ -16,8 +16,9 @@ guards refused. Any of that fails the call with an integrity note, and the
 child exits after answering, so the grader starts a fresh one. Values the
 student returns are encoded by exact type (wire.py), so encoding them runs
 no student code, and everything the call touched stays referenced until
-its answer is sent: a finalizer the student planted runs between requests,
-where the next request's check sees what it did.
+its answer is ready; then it is let go and collected inside the boundary
+(`settle`), so a finalizer the student planted costs that call, not the
+next one.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class Child:
         self.breach: list[str] = []
         self.requests = 0
         self.baseline = guards.mode_state()
+        self.global_baseline = global_state()
 
     # -- the boundary ----------------------------------------------------------------
 
@@ -163,7 +165,7 @@ class Child:
         return value
 
     def check(self, before: tuple | None = None, hooked: bool = False, forgive_changes: bool = False) -> None:
-        problems = self.monitor.take() + guards.take_violations()
+        problems = self.monitor.take()
         if hooked:
             problems.append("a frame hook was left set (torch._dynamo)")
         problems += self._restore("core", forgive_changes)
@@ -176,6 +178,14 @@ class Child:
             self.tainted = True
             self.breach += problems
         if self.tainted:  # once: a student who caught the first Integrity is not let off
+            raise Integrity(self.breach)
+
+    def check_trace(self, trace: Trace | None) -> None:
+        """A trace that saw work done out of its sight fails the call."""
+        problems = trace.problems() if trace is not None else []
+        if problems:
+            self.tainted = True
+            self.breach += problems
             raise Integrity(self.breach)
 
     def _restore(self, group: str, forgive_changes: bool = False) -> list[str]:
@@ -275,6 +285,7 @@ class Child:
                                                    args, kwargs))
             seconds = time.perf_counter() - start
             keep.append(value)
+            self.check_trace(trace)
             if [type(a) for a in args] != kinds:
                 self.tainted = True
                 self.breach.append("changed the class of an argument")
@@ -303,6 +314,7 @@ class Child:
         trace = Trace() if request.get("trace", True) else None
         with trace or nullcontext():
             _, error = self.invoke(_repeat, (self.target, request["target"], args, number))
+        self.check_trace(trace)
         return {"ok": error is None, "error": error, "trace": trace.as_dict() if trace else None}
 
     def op_getattr(self, request: dict, keep: list) -> dict:
@@ -352,17 +364,29 @@ class Child:
             request = self.channel.receive()
             if request is None:
                 return
-            keep: list = []  # what the request touched, alive until its answer is out
+            keep: list = []  # what the request touched, alive until its answer is ready
             try:
                 self.requests += 1
-                if self.requests % 64 == 0:  # cyclic garbage: its finalizers run here, before the check
-                    gc.collect()
                 self.check()
                 answer = self.answer(request, keep)
+                del keep[:]
+                self.settle()
             except Integrity as exc:
                 answer = integrity_answer(exc.problems)
             self.channel.send(answer)
-            del keep
+
+    def settle(self) -> None:
+        """Before an answer goes out, what its call left behind is let go and
+        collected, inside the boundary: a finalizer the student planted on an
+        argument or a value runs now, so what it does (exit the process,
+        change torch's global state, reach for the sandbox) costs this call,
+        not the next one, which may be another item's."""
+        self.invoke(gc.collect)
+        changed = restore_state(self.global_baseline)
+        if changed:
+            self.tainted = True
+            self.breach.append("changed torch's global state after its call (" + ", ".join(changed) + ")")
+            raise Integrity(self.breach)
 
 
 class StudentRaised(Exception):
@@ -585,11 +609,11 @@ def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit") -> N
     try:
         hello["layers"] = lock_down(workdir, limits, fd, kit.seccomp)
         forget_the_grader(workdir)
-        guards.guard_module_creation(kit.loaded, workdir)
-        monitor = audit.install(kit.trusted, os.getpid())
-        child = Child(channel, monitor, kit.watch)
+        sys.audit("grader.child", os.getpid(), workdir)  # the vault starts refusing (audit.py)
+        child = Child(channel, kit.monitor, kit.watch)
         path = os.path.join(workdir, f"{module_name}.py")
         child.module, error = child.invoke(import_module, (module_name, path), importing=True)
+        child.global_baseline = global_state()  # what the import set (a default dtype) holds for every call
         if error is not None:
             hello = {"ok": False, "pid": os.getpid(), "error": error}
     except Integrity as exc:
@@ -610,23 +634,80 @@ class Kit:
     the namespaces."""
 
     def __init__(self):
+        from autograder.sandbox import tracer
+
         note_the_grader_modules()
         wire.tensor_types()  # found here, once: a child never looks the types up again
+        tracer.known_names()
         self.seccomp = syscalls.compile_filter()
         self.trusted = trusted_code()
-        self.loaded = frozenset(sys.modules)  # a walk over sys.modules in a child costs milliseconds
-        guards.install(self.trusted)
-        from autograder.sandbox.tracer import CallCounter, KernelCounter
+        originals, caller_allowed = guards.install()
+        classes = sandbox_classes()
+        self.monitor = audit.install(audit.Keys(
+            trusted=self.trusted, main=main.__code__, originals=originals, caller_allowed=caller_allowed,
+            stubs={"tracing": guards.STUB_CODE, "registration": guards.STUB_CODE,
+                   "eval_frame": guards.STUB_CODE, "module": guards.MODULE_STUB_CODE},
+            loaded=frozenset(sys.modules),  # a walk over sys.modules in a child costs milliseconds
+            asks={"grader.tracing": (tracer.Trace.__enter__.__code__, tracer.Trace.__exit__.__code__),
+                  "grader.child": (main.__code__,), "grader.mode_state": (guards.mode_state.__code__,),
+                  "grader.eval_frame": (guards.clear_eval_frame.__code__,)},
+            classes=classes, also_protected=tuple(guards.plumbing_codes()) + torch_codes_trusted()))
+        seal(sandbox_modules())
+        self.watch = Watch(extra_classes=classes, sandbox_modules=sandbox_modules())
 
-        self.watch = Watch(extra_classes=(CallCounter, KernelCounter))
+
+def sandbox_modules() -> tuple:
+    """The modules of the grader that a child holds."""
+    from autograder.sandbox import child, pristine, slow_variants, student_errors, tracer
+
+    return (audit, child, guards, pristine, probes, slow_variants, student_errors, tracer, wire)
+
+
+def torch_codes_trusted() -> tuple:
+    """torch's code that the guards trust while tracing (guards._caller_check)."""
+    return (sys.modules["torch._tensor_str"]._str.__code__, torch.overrides.handle_torch_function.__code__)
+
+
+def sandbox_classes() -> tuple:
+    """The classes of the sandbox's modules and the non-builtin classes they
+    derive from: nobody in a child may set their attributes."""
+    import traceback
+
+    found: dict[int, type] = {}
+    for module in sandbox_modules():
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == module.__name__:
+                for cls in value.__mro__:
+                    if not cls.__flags__ & (1 << 8):  # Py_TPFLAGS_IMMUTABLETYPE: cannot change anyway
+                        found[id(cls)] = cls
+    for cls in (traceback.StackSummary, traceback.FrameSummary):
+        found[id(cls)] = cls
+    return tuple(found.values())
+
+
+def seal(modules: tuple) -> None:
+    """Module-level containers of the sandbox become read-only: a student who
+    reaches a module's globals (any function's `__globals__`) must not be able
+    to edit a table the child trusts (dtypes, probes, the tensor types)."""
+    from types import MappingProxyType
+
+    for module in modules:
+        namespace = vars(module)
+        for name, value in list(namespace.items()):
+            if name.startswith("__"):
+                continue
+            if type(value) is dict:
+                namespace[name] = MappingProxyType(value)
+            elif type(value) is list:
+                namespace[name] = tuple(value)
+            elif type(value) is set:
+                namespace[name] = frozenset(value)
 
 
 def trusted_code() -> dict[int, object]:
     """Every code object of the sandbox's modules, by id (kept alive here)."""
-    from autograder.sandbox import child, pristine, slow_variants, student_errors, tracer
-
     found: dict[int, object] = {}
-    for module in (audit, child, guards, pristine, probes, slow_variants, student_errors, tracer, wire):
+    for module in sandbox_modules():
         for value in vars(module).values():
             for code in _codes_of(value):
                 _collect(code, found)

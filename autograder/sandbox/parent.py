@@ -299,9 +299,12 @@ class Submission:
                 f"importing it took {self.import_seconds:.0f} s in all over {self.starts - 1} starts, "
                 f"more than the {IMPORT_BUDGET:g} s a module's imports may take: it is not started again")}
             return
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"child-{self.module}-"))
-        shutil.copyfile(self.source, self.workdir / self.source.name)
-        os.chmod(self.workdir, 0o755)  # readable after the child drops to nobody
+        try:
+            self.workdir = Path(tempfile.mkdtemp(prefix=f"child-{self.module}-"))
+            shutil.copyfile(self.source, self.workdir / self.source.name)
+            os.chmod(self.workdir, 0o755)  # readable after the child drops to nobody
+        except OSError as exc:  # a full disk (another child's files, perhaps): this check fails, not the grading
+            raise ChildGone(f"could not prepare a folder for {self.module}.py: {exc.strerror or exc}") from exc
         limits = dict(LIMITS, **(ROOT_ONLY_LIMITS if os.geteuid() == 0 else {}))
         timeout = self._limit(START_TIMEOUT)
         started = time.monotonic()

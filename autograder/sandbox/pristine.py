@@ -100,6 +100,7 @@ class _Entry:
     owner: object  # the class, for setattr; None for a module
     everything: list = None  # every value at the last clean check, in order: the quick comparison
     partial: bool = False
+    closed: bool = False  # a sandbox module: a name added to it is removed, as on a class
 
     def __post_init__(self):
         self.size_at_start = len(self.live)
@@ -108,8 +109,12 @@ class _Entry:
 
 
 class Watch:
-    def __init__(self, extra_classes: tuple[type, ...] = ()):
+    def __init__(self, extra_classes: tuple[type, ...] = (), sandbox_modules: tuple = ()):
         self.groups: dict[str, list[_Entry]] = {"core": [], "fake": [], "sympy": []}
+        # The sandbox's own modules: every name, data included (their tables
+        # are sealed read-only, so a name that changes was rebound).
+        for module in sandbox_modules:
+            self._add("core", module.__name__, vars(module), None, everything=True)
         for name, only in MODULES.items():
             module = sys.modules.get(name)
             if module is not None:
@@ -128,11 +133,13 @@ class Watch:
     def entries(self) -> list[_Entry]:
         return [entry for group in self.groups.values() for entry in group]
 
-    def _add(self, group: str, label: str, live, owner, only: tuple[str, ...] | None = None) -> None:
+    def _add(self, group: str, label: str, live, owner, only: tuple[str, ...] | None = None,
+             everything: bool = False) -> None:
         keys = [key for key, value in live.items()
-                if not isinstance(value, DATA) and (only is None or key in only)]
+                if (everything or not isinstance(value, DATA)) and (only is None or key in only)]
         entry = _Entry(label, live, keys, [live[key] for key in keys], owner)
         entry.partial = only is not None  # a few names of a large module: look them up one by one
+        entry.closed = everything
         self.groups[group].append(entry)
 
     def restore(self, group: str = "core", *, _is=operator.is_, _all=all, _map=map, _len=len) -> list[str]:
@@ -170,7 +177,7 @@ class Watch:
         removed again."""
         added = []
         for entry in self.groups[group]:
-            if entry.owner is None or len(entry.live) == entry.size_at_start:
+            if (entry.owner is None and not entry.closed) or len(entry.live) == entry.size_at_start:
                 continue
             known = set(entry.keys) | entry.data_keys
             for key in [k for k in entry.live if k not in known]:

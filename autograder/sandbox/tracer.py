@@ -6,19 +6,79 @@ sees the kernels that ran (`aten.mm.default`), and still sees them when the
 code switched the Python level off with `torch._C.DisableTorchFunction`.
 
 Both modes run inside the student's call, while the student's code may have
-replaced builtins or torch's functions for a moment: everything they use is
-bound when the class is defined (default arguments, their own attribute
-look-up), not looked up when they run. The counters are reachable only
-through torch's mode stacks, which guards.py closes while a traced call
-runs.
+replaced anything Python lets it reach: builtins, module globals, a
+function's defaults or closure cells. So while the call runs the modes look
+nothing up: each appends what it was handed (the function, and the tensor
+classes that asked for their own `__torch_dispatch__`) to a list on its own
+instance, which only torch's mode stacks hold (and the guards close those
+while a traced call runs). Names are given afterwards, in `as_dict`, once
+the sandbox has put every namespace back: the products (and everything that
+leaves torch) by the identity of torch's own objects, found before any
+student code ran, the rest by name.
+
+Two things seen at the dispatcher make the whole trace untrustworthy, and
+`problems` names them: an operator from outside torch's own libraries (one
+the submission defined with torch.library runs its Python body with this
+mode popped), and a tensor subclass with its own `__torch_dispatch__` (it
+gets each kernel with the mode popped, and can compute anything out of
+sight), except FakeTensor, under which the grader simulates CUDA.
 """
 
 from __future__ import annotations
 
+import sys
+import types
+
+import torch
+from torch._subclasses.fake_tensor import FakeTensor
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from autograder.sandbox import guards
+# Kernels that may run in a traced call: torch's own operator libraries.
+TORCH_NAMESPACES = frozenset({"aten", "prims", "prim"})
+# Tensor classes that may appear among a kernel's `types` (torch lists a
+# plain tensor there for a few kernels, such as detach).
+DISPATCHING_CLASSES = (FakeTensor, torch.Tensor, torch.nn.Parameter)
+# Functions and kernels named by identity (see `known_names`).
+KNOWN_FUNCTIONS = (
+    "matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "mv", "dot", "vdot", "inner",
+    "tensordot", "addmm", "addmv", "addbmm", "baddbmm", "einsum", "linear", "bilinear",
+    "multi_dot", "chain_matmul", "matrix_power", "kron", "outer", "ger",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "numpy", "__array__", "__array_wrap__", "__dlpack__", "tolist",
+)
+KNOWN_KERNELS = ("mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "addbmm", "baddbmm",
+                 "_mkldnn_matmul", "linear", "matmul", "convolution", "_convolution", "conv1d", "conv2d",
+                 "conv3d", "mkldnn_convolution", "_slow_conv2d_forward", "thnn_conv2d", "slow_conv3d_forward",
+                 "convolution_overrideable", "einsum", "tensordot", "inner", "outer", "kron")
+
+_KNOWN: list = []  # filled once, in the fork server
+
+
+def known_names() -> "types.MappingProxyType":
+    """{id(object): (object, name)} for torch's own product functions and
+    kernels: what a student cannot rename."""
+    if _KNOWN:
+        return _KNOWN[0]
+    found: dict[int, tuple] = {}
+    holders = (torch, torch.Tensor, torch.nn.functional, torch.linalg, torch._C._nn, torch._C._VariableFunctions)
+    for name in KNOWN_FUNCTIONS:
+        for holder in holders:
+            value = getattr(holder, name, None)
+            if value is not None:
+                found[id(value)] = (value, name)
+    linalg = getattr(torch.linalg, "multi_dot", None)
+    if linalg is not None:
+        found[id(linalg)] = (linalg, "linalg_multi_dot")
+    for name in KNOWN_KERNELS:
+        packet = getattr(torch.ops.aten, name, None)
+        if packet is None:
+            continue
+        for overload in packet.overloads():
+            op = getattr(packet, overload)
+            found[id(op)] = (op, name)
+    _KNOWN.append(types.MappingProxyType(found))
+    return _KNOWN[0]
 
 
 def short_name(func, *, _getattr=getattr, _hasattr=hasattr, _type=type, _isinstance=isinstance) -> str:
@@ -32,20 +92,23 @@ def short_name(func, *, _getattr=getattr, _hasattr=hasattr, _type=type, _isinsta
     return name
 
 
+def kernel_name(func) -> str:
+    """aten.mm.default -> mm."""
+    name = getattr(getattr(func, "overloadpacket", func), "__name__", "?")
+    return name if isinstance(name, str) else "?"
+
+
 class CallCounter(TorchFunctionMode):
-    # Our own look-up, not one inherited: a student who patches the base
-    # class's __getattribute__ for the length of a call must not decide
-    # what `__torch_function__` or `self.calls` mean here.
+    # Our own look-up, not one inherited (the audit hook refuses setting
+    # attributes on this class and its bases).
     __getattribute__ = object.__getattribute__
 
     def __init__(self):
         super().__init__()
-        self.calls: dict[str, int] = {}
+        self.seen: list = []
 
-    def __torch_function__(self, func, types, args=(), kwargs=None, *, _name=short_name):
-        calls = self.calls
-        name = _name(func)
-        calls[name] = calls.get(name, 0) + 1
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.seen.append(func)
         return func(*args, **(kwargs or {}))
 
 
@@ -54,19 +117,38 @@ class KernelCounter(TorchDispatchMode):
 
     def __init__(self):
         super().__init__()
-        self.kernels: dict[str, int] = {}
+        self.seen: list = []
+        self.dispatching: list = []  # the `types` of kernels that tensor subclasses asked for
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None, *, _getattr=getattr):
-        kernels = self.kernels
-        name = _getattr(_getattr(func, "overloadpacket", func), "__name__", "?")  # aten.mm.default -> mm
-        kernels[name] = kernels.get(name, 0) + 1
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.seen.append(func)
+        if types:
+            self.dispatching.append(types)
         return func(*args, **(kwargs or {}))
+
+
+def _counts(seen: list, name_of) -> dict[str, int]:
+    """Names and counts of what a counter saw, by identity first."""
+    known = known_names()
+    by_object: dict[int, list] = {}
+    for func in seen:
+        entry = by_object.get(id(func))
+        if entry is None:
+            by_object[id(func)] = [func, 1]
+        else:
+            entry[1] += 1
+    counts: dict[str, int] = {}
+    for func, count in by_object.values():
+        found = known.get(id(func))
+        name = found[1] if found is not None and found[0] is func else name_of(func)
+        counts[name] = counts.get(name, 0) + count
+    return counts
 
 
 class Trace:
     """Both counters around one or more calls: `with Trace() as trace: ...`.
 
-    The guards are on exactly while the modes are on the stacks.
+    The vault closes the guards exactly while the modes are on the stacks.
     """
 
     def __init__(self):
@@ -76,11 +158,11 @@ class Trace:
     def __enter__(self):
         self.kernels.__enter__()
         self.python.__enter__()
-        guards.set_tracing(True)
+        sys.audit("grader.tracing", True)
         return self
 
     def __exit__(self, *exc):
-        guards.set_tracing(False)
+        sys.audit("grader.tracing", False)
         self.python.__exit__(*exc)
         self.kernels.__exit__(*exc)
         return False
@@ -88,5 +170,16 @@ class Trace:
     def modes(self) -> tuple:
         return self.python, self.kernels
 
+    def problems(self) -> list[str]:
+        """What makes this trace untrustworthy (see the module's docstring)."""
+        found = []
+        if any(getattr(func, "namespace", None) not in TORCH_NAMESPACES
+               for func in {id(f): f for f in self.kernels.seen}.values()):
+            found.append("an operator defined outside torch (torch.library) during a traced call")
+        if any(not any(kind is allowed for allowed in DISPATCHING_CLASSES)  # by identity: no metaclass __eq__
+               for kinds in self.kernels.dispatching for kind in kinds):
+            found.append("a tensor subclass with its own __torch_dispatch__ during a traced call")
+        return found
+
     def as_dict(self) -> dict:
-        return {"calls": dict(self.python.calls), "kernels": dict(self.kernels.kernels)}
+        return {"calls": _counts(self.python.seen, short_name), "kernels": _counts(self.kernels.seen, kernel_name)}
