@@ -38,7 +38,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACE = re.compile(r"\s")
 _SPACES = re.compile(" {2,}")
 _LONG = re.compile(rf"[0-9A-Za-z+/=]{{{LONG_TOKEN},}}")
-_NUMBER = r"(?<![0-9A-Za-z_.])[-+]?\.?\d[0-9A-Za-z.+-]*"
+# A number, or a word of hex digits (a float's bytes in hex need not start with a digit).
+_NUMBER = r"(?<![0-9A-Za-z_.])(?:[-+]?\.?\d[0-9A-Za-z.+-]*|[0-9A-Fa-f]{4,}(?![0-9A-Za-z_]))"
 _BETWEEN_NUMBERS = r"[\s,;:()\[\]{}<>/|'\"]+"
 _NUMBER_RUN = re.compile(rf"{_NUMBER}(?:{_BETWEEN_NUMBERS}{_NUMBER}){{{MAX_NUMBERS},}}")
 

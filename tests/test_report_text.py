@@ -13,6 +13,7 @@ import html
 import io
 import json
 import re
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -166,6 +167,13 @@ def test_a_hex_dump_of_the_inputs_is_cut_to_a_few_characters():
     dump = bytes(range(256)).hex() * 4  # 2048 hex digits, as a message could carry
     out = clean(f"ValueError: {dump} (matmul.py:3)")
     assert out == f"ValueError: {dump[:safe_text.KEPT_OF_TOKEN]}{ELLIPSIS} (matmul.py:3)"
+
+
+def test_hex_words_count_as_numbers_in_a_run():
+    words = " ".join(struct.pack("<f", v).hex() for v in (0.2, -0.75, 3.1, 0.4, -1.6, 2.2, 0.05, -0.9, 1.7, 4.4))
+    assert words.split()[0][0].isalpha()  # the case a digits-only rule misses: cdcc4c3e
+    cleaned = safe_text.clean(f"got {words} back")
+    assert len(re.findall(r"[0-9a-f]{8}", cleaned)) <= safe_text.KEPT_NUMBERS, cleaned
 
 
 def test_a_long_run_of_numbers_keeps_its_first_few():

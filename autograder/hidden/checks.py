@@ -460,3 +460,65 @@ def _calls_per_batch(seconds, most: int = 100_000) -> tuple[int, float]:
         number = min(most, number * min(10, max(2, int(BATCH / max(took, 1e-6)))))
 
 
+
+
+# -- sympy ---------------------------------------------------------------------------
+
+SYMPY_SECONDS = 10.0  # for one comparison; an honest answer takes milliseconds
+
+
+def equal_expressions(got, expected, symbol, points: Sequence[float], seconds: float = SYMPY_SECONDS):
+    """Whether two sympy expressions are equal (simplify, else numerically at
+    `points` of `symbol`), and `got` at points[0] as text: (equal, text).
+
+    A student's expression can be built to make sympy work for ever
+    (`(x + 1)**64 - ...` simplified, a power substituted), so the comparison
+    runs in a forked process with a time limit; past it the answer is
+    (False, "..."): an expression too costly to compare is not accepted.
+    """
+    import os
+    import select
+    import signal
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the comparison; its only way out is the pipe
+        try:
+            os.close(read)
+            equal = _compare(got, expected, symbol, points)
+            try:
+                text = str(got.subs(symbol, points[0]).evalf(6))[:80]
+            except Exception:  # noqa: BLE001 - the value is only for the message
+                text = "?"
+            os.write(write, ("1" if equal else "0").encode() + text.encode("utf-8", "replace"))
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], seconds)
+        data = os.read(read, 200) if ready else b""
+    finally:
+        os.close(read)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    if not data:
+        return False, f"(not compared: sympy took over {seconds:g} s on this expression)"
+    return data[:1] == b"1", data[1:].decode("utf-8", "replace")
+
+
+def _compare(got, expected, symbol, points) -> bool:
+    import sympy
+
+    try:
+        if sympy.simplify(got - expected) == 0:
+            return True
+    except Exception:  # noqa: BLE001 - an equal form sympy cannot simplify: try numbers
+        pass
+    try:
+        return all(abs(complex(got.subs(symbol, v).evalf()) - complex(expected.subs(symbol, v).evalf())) < 1e-9
+                   for v in points)
+    except Exception:  # noqa: BLE001
+        return False

@@ -117,7 +117,8 @@ def test_chain_rule_values(sub):
         got = checks.returned(outcome, what)
         expected = sympy.diff(f_body.subs(T, g_body.subs(T, x)), x)
         assert isinstance(got, sympy.Basic), f"{what} should return a sympy expression, got {type(got).__name__}"
-        assert sympy.simplify(got - expected) == 0, f"{what}: expected an expression equal to {expected}, got {got}"
+        equal, _ = checks.equal_expressions(got, expected, x, (0.7, 1.3, 2.1))
+        assert equal, f"{what}: expected an expression equal to {expected}, got {str(got)[:200]}"
 
 
 @pytest.mark.item("chain_rule", weight=2)

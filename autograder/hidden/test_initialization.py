@@ -349,20 +349,6 @@ FORMULAS = {
 }
 
 
-def equal_for_positive(got, expected) -> bool:
-    try:
-        if sympy.simplify(got - expected) == 0:
-            return True
-    except Exception:
-        pass
-    # an equal form sympy cannot simplify: compare at a few positive values
-    try:
-        return all(abs(complex(got.subs(N_IN, v).evalf()) - float(expected.subs(N_IN, v))) < 1e-9
-                   for v in (1, 2, 3.5, 50, 784))
-    except Exception:
-        return False
-
-
 @pytest.mark.item("init_formulas", weight=2)
 @pytest.mark.parametrize("name", list(FORMULAS))
 def test_init_formulas(sub, name):
@@ -376,7 +362,8 @@ def test_init_formulas(sub, name):
         f"{what} should be an expression of the symbol passed in (n_in), got one of "
         f"{', '.join(sorted(map(str, got.free_symbols)))}"
     )
-    assert equal_for_positive(got, expected), (
-        f"{what}: expected an expression equal to {words} for positive n_in, got {got} "
-        f"(at n_in = 50: {got.subs(N_IN, 50)})"
+    equal, at_50 = checks.equal_expressions(got, expected, N_IN, (50, 1, 2, 3.5, 784))
+    assert equal, (
+        f"{what}: expected an expression equal to {words} for positive n_in, got {str(got)[:200]} "
+        f"(at n_in = 50: {at_50})"
     )

@@ -70,6 +70,7 @@ MAX_DEPTH = 32  # nesting of lists, tuples and dicts
 MAX_DIMS = 16
 MAX_SYMPY_NODES = 2000
 MAX_SYMPY_INTEGER = 10**30  # larger integers would let sympy compute for ever (2**10**30)
+MAX_NUMBER_BITS = 4096  # of any number sympy computes while an expression is rebuilt
 MAX_NAME = 200  # a type name from the child
 
 
@@ -209,7 +210,11 @@ def _decode_sympy(tree, budget: list, depth: int):
     args = [_decode_sympy(arg, budget, depth + 1) for arg in rest]
     if head == "Pow" and len(args) == 2 and args[0].is_Number and args[1].is_Number and abs(args[1]) > 64:
         raise ValueError("a power of a number with an exponent beyond 64 is not a plausible answer")
-    return getattr(sympy, head)(*args)
+    built = getattr(sympy, head)(*args)
+    if built.is_Rational and max(abs(int(built.p)), int(built.q)).bit_length() > MAX_NUMBER_BITS:
+        # the next power of it would take sympy minutes (each power is limited to 64)
+        raise ValueError("a number too large for a plausible answer")
+    return built
 
 
 def _bounded(n: int) -> int:
