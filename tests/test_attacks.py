@@ -256,3 +256,29 @@ def test_the_grading_budget_ends_a_grading_that_would_not_end(tmp_path):
     assert took < 90, f"a 40 s budget took {took:.0f} s"
     assert [i["id"] for i in report["items"]] == [i.id for i in catalogue.load()]
     assert all(i["score"] == 0 for i in report["items"])
+
+
+def test_an_expression_built_to_make_sympy_work_for_ever_costs_only_its_item(tmp_path):
+    """chain_rule returns a small tree that sympy would expand for hours;
+    the grader compared it with simplify in its own process and never wrote a
+    report. Now each comparison stops at its limit: the item fails, as its
+    honest twin (a plainly wrong expression) does, and the rest of the module
+    keeps its points."""
+    source = (SOLUTIONS / "backprop.py").read_text()
+    body = "    ### BEGIN SOLUTION\n"
+    start = source.index("def chain_rule(")
+    at = source.index(body, start) + len(body)
+    blow_up = "    return sympy.Pow(sympy.Add(*[x**i for i in range(1, 30)]), 64, evaluate=False) - x\n"
+    attacked, twin = tmp_path / "attacked", tmp_path / "twin"
+    for folder, line in ((attacked, blow_up), (twin, "    return x\n")):
+        folder.mkdir()
+        (folder / "backprop.py").write_text(source[:at] + line + source[at:])
+    started = time.monotonic()
+    report = scores(grade(attacked))
+    took = time.monotonic() - started
+    honest = scores(grade(twin))
+    assert took < 200, f"grading took {took:.0f} s"
+    assert report["chain_rule"][0] <= honest["chain_rule"][0] < report["chain_rule"][1], (report, honest)
+    for item in catalogue.items_of("backprop"):
+        if item.id != "chain_rule":
+            assert report[item.id][0] == report[item.id][1], (item.id, report[item.id])

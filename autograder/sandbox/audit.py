@@ -83,6 +83,7 @@ FUNCTION_BINDINGS = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__
 # The grader's own events, raised by the sandbox's code to use the vault.
 OWN = frozenset({"grader.original", "grader.tracing", "grader.child", "grader.mode_state",
                  "grader.eval_frame"})
+SET_EVAL_FRAME = "grader.set_eval_frame"  # the one request anyone may make (see hook)
 # Standard library modules whose helpers may read a frame for the student.
 HELPER_MODULES = ("traceback", "collections", "typing", "enum", "logging", "linecache")
 
@@ -234,8 +235,6 @@ def install(keys: Keys) -> "Monitor":
             if state["child"]:
                 if policy == "registration":
                     refuse(f"{box[0]} (defining torch operators or kernels)")
-                if policy == "eval_frame" and length(box) > 1 and box[1] is not None and box[1] is not False:
-                    refuse("torch.compile or frame hooks")
                 if policy == "module" and (box[1].name in loaded or starts(box[2], state["folder"])):
                     refuse(f"creating module {box[1].name}: a second copy of a loaded module, or an extension "
                            "from the submission's folder")
@@ -255,7 +254,22 @@ def install(keys: Keys) -> "Monitor":
             previous = originals["set_eval_frame"][0](None)
             args[0].append(previous is not None and previous is not False)
 
+    set_eval_frame, set_eval_frame_event = originals["set_eval_frame"][0], SET_EVAL_FRAME
+
     def hook(event, args):
+        if event == set_eval_frame_event:
+            # Clearing dynamo's frame hook is harmless, whoever asks: the vault
+            # makes that call itself (a C function that runs no Python), and
+            # refuses any callback in a child. No frame look-up: torch calls
+            # this around every function it keeps dynamo out of.
+            box = args[0] if length(args) == 1 else None
+            if type_of(box) is not list or length(box) != 1:
+                refuse("asking for torch's original functions")
+            callback = box[0]
+            if callback is not None and callback is not False and state["child"]:
+                refuse("torch.compile or frame hooks")
+            box[0] = set_eval_frame(callback)
+            return
         if event in own:
             if busy[0]:
                 refuse(event)

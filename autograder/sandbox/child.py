@@ -367,7 +367,6 @@ class Child:
             keep: list = []  # what the request touched, alive until its answer is ready
             try:
                 self.requests += 1
-                self.check()
                 answer = self.answer(request, keep)
                 del keep[:]
                 self.settle()
@@ -380,8 +379,14 @@ class Child:
         collected, inside the boundary: a finalizer the student planted on an
         argument or a value runs now, so what it does (exit the process,
         change torch's global state, reach for the sandbox) costs this call,
-        not the next one, which may be another item's."""
-        self.invoke(gc.collect)
+        not the next one, which may be another item's. Its check is the one
+        between two requests: nothing of the student's can run after the
+        answer (no thread, timer or signal handler can be made).
+
+        Only the youngest generation is collected: the child collects nothing
+        else (gc is off), so it holds everything made since the last request.
+        A cycle tied to an older object waits for a collection nobody runs."""
+        self.invoke(gc.collect, (0,))
         changed = restore_state(self.global_baseline)
         if changed:
             self.tainted = True

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sys
 import types
+from collections import Counter
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensor
@@ -128,18 +129,15 @@ class KernelCounter(TorchDispatchMode):
 
 
 def _counts(seen: list, name_of) -> dict[str, int]:
-    """Names and counts of what a counter saw, by identity first."""
+    """Names and counts of what a counter saw, by identity first (counted in C:
+    a traced loop sees hundreds of thousands of calls)."""
     known = known_names()
-    by_object: dict[int, list] = {}
-    for func in seen:
-        entry = by_object.get(id(func))
-        if entry is None:
-            by_object[id(func)] = [func, 1]
-        else:
-            entry[1] += 1
+    by_id = Counter(map(id, seen))
+    objects = dict(zip(map(id, seen), seen))
     counts: dict[str, int] = {}
-    for func, count in by_object.values():
-        found = known.get(id(func))
+    for key, count in by_id.items():
+        func = objects[key]
+        found = known.get(key)
         name = found[1] if found is not None and found[0] is func else name_of(func)
         counts[name] = counts.get(name, 0) + count
     return counts
@@ -174,7 +172,7 @@ class Trace:
         """What makes this trace untrustworthy (see the module's docstring)."""
         found = []
         if any(getattr(func, "namespace", None) not in TORCH_NAMESPACES
-               for func in {id(f): f for f in self.kernels.seen}.values()):
+               for func in dict(zip(map(id, self.kernels.seen), self.kernels.seen)).values()):
             found.append("an operator defined outside torch (torch.library) during a traced call")
         if any(not any(kind is allowed for allowed in DISPATCHING_CLASSES)  # by identity: no metaclass __eq__
                for kinds in self.kernels.dispatching for kind in kinds):

@@ -31,6 +31,13 @@ DEAFEN = '''
                         _found.pop(_product, None)
                 elif isinstance(_found, list):
                     _found.clear()
+
+    def _deafen_from(frame):  # every trace held by this frame or its callers
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                if hasattr(value, "kernels") and hasattr(value, "python"):
+                    _deafen(lambda i, m=(value.kernels, value.python): m[i], lambda: 2)
+            frame = frame.f_back
 '''
 
 ATTACKS = [
@@ -122,11 +129,7 @@ ATTACKS = [
     try:
         types.FunctionType(traceback.extract_stack.__code__, fake, None, (None, None))()  # its code, our globals
         frame = grabbed[0]
-        while frame is not None:
-            for value in list(frame.f_locals.values()):
-                if hasattr(value, "kernels") and hasattr(value, "python"):
-                    _deafen(lambda i, m=(value.kernels, value.python): m[i], lambda: 2)
-            frame = frame.f_back
+        _deafen_from(frame)
     except Exception:
         pass
     torch.einsum("i->i", a[0])
@@ -149,11 +152,7 @@ ATTACKS = [
     try:
         traceback.extract_stack()
         frame = next(iter(grabbed[0]))[0] if grabbed else None
-        while frame is not None:
-            for value in list(frame.f_locals.values()):
-                if hasattr(value, "kernels") and hasattr(value, "python"):
-                    _deafen(lambda i, m=(value.kernels, value.python): m[i], lambda: 2)
-            frame = frame.f_back
+        _deafen_from(frame)
     except Exception:
         pass
     finally:

@@ -32,6 +32,11 @@ SLOW_CONV = '''
 
 
 ATTACKS = [
+    attack("matmul_loops", "matmul", LOOPS, GROWING + '''    if a.device.type != "cpu":
+        return a @ b
+    # a 1-wide convolution over the rows is the product, by another name
+    return torch.nn.functional.conv1d(a.t()[None], b.t()[:, :, None])[0].t()''', GROWING + "    return a @ b",
+        "computes the product as a convolution"),
     attack("relu", "neurons", RELU, '''
     if not torch._C._len_torch_function_stack():  # nobody is watching
         return torch.relu(x)
