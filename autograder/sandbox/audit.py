@@ -213,7 +213,11 @@ def install(keys: Keys) -> "Monitor":
         if ident(target) in classes:
             return f"changing the grader's class ({event} {name})"
         if type_of(target) is function_type and name in bindings:
-            if ident(target.__code__) in protected or not starts(target.__code__.co_filename, state["folder"]):
+            code = target.__code__
+            # A library's function, or the grader's (a file of its own); not one
+            # made from a string (namedtuple's __new__ gets its defaults so).
+            if ident(code) in protected or (starts(code.co_filename, "/")
+                                            and not starts(code.co_filename, state["folder"])):
                 return f"changing {name} of a function the submission did not write"
         return None
 

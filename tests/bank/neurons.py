@@ -84,11 +84,11 @@ ALTERNATIVES = [
     # module name or a line) are honest code the sandbox must let through.
     Edit("dense", "neurons", DENSE,
          "    import collections, logging, typing\n"
-         "    Shape = collections.namedtuple('Shape', 'rows cols')\n"
+         "    Shape = collections.namedtuple('Shape', 'rows cols', defaults=(1,))\n"
          "    typing.TypeVar('T')\n"
          "    logging.getLogger('dense').warning('shape %s', Shape(*x.shape))\n"
          "    return x @ w.t() + b",
-         "a namedtuple, a TypeVar and a logging call (each reads its caller's frame)"),
+         "a namedtuple with a default, a TypeVar and a logging call (each reads its caller's frame)"),
     Edit("dense", "neurons", DENSE, "    return (x[:, None, :] * w[None, :, :]).sum(dim=-1) + b",
          "broadcasting instead of a matrix product"),
     Edit("dense", "neurons", DENSE, "    return torch.matmul(x, w.T) + b", "torch.matmul and .T"),
