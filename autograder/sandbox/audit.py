@@ -36,8 +36,9 @@ look up in their modules are torch's and Python's own.
 **Code stays where it was written.** Trusting code by identity holds only
 while it runs with its own globals, closure and defaults. Making a function
 from a trusted code object (`types.FunctionType`), `exec` of one, and
-assigning `__code__`, `__defaults__` or `__kwdefaults__` of any function the
-student did not write, or attributes of the grader's classes, are refused.
+assigning `__code__`, `__defaults__` or `__kwdefaults__` of a function from a
+file that is not the student's (a library's, the grader's), or attributes of
+the grader's classes, are refused.
 
 A refused event raises RuntimeError in the code that asked. Reaching in
 (the heap, frames, tracing, ctypes, the vault, the grader's code) is also
