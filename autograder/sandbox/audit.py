@@ -175,7 +175,9 @@ def install(keys: Keys) -> "Monitor":
         return not state["child"]  # in the fork server nothing is student code
 
     def helpers_intact() -> bool:
-        return all_(all_(map_(is_, map_(live.get, names), values)) for live, names, values in helper_names)
+        # By the values in order, never by key: a planted key's __eq__ would run in here.
+        return all_(length(live) == length(values) and all_(map_(is_, live.values(), values))
+                    for live, values in helper_names)
 
     def allowed(event: str, args: tuple, frame) -> bool:
         code = frame.f_code
@@ -305,7 +307,9 @@ def install(keys: Keys) -> "Monitor":
                 return
             what = f"{event} {args[1]}" if event == "object.__getattr__" else event
             if event in reaching_in or starts(event, "ctypes."):
-                where = f"{frame.f_code.co_filename.rpartition('/')[2]}:{frame.f_lineno}"
+                filename = frame.f_code.co_filename  # a code object may carry a str subclass
+                filename = str.rpartition(filename, "/")[2] if type_of(filename) is str else "?"
+                where = f"{filename}:{frame.f_lineno}"
                 violations.append(f"{what} (at {where})")
         finally:
             busy[0] = False
@@ -317,18 +321,13 @@ def install(keys: Keys) -> "Monitor":
 
 
 def _helper_snapshot() -> list[tuple]:
-    """The code (functions, classes, modules) each helper module looks up, as it is now."""
+    """Every value of each helper module and summary class, in order, as it is now."""
     found = []
     for name in HELPER_MODULES:
         module = sys.modules.get(name) or __import__(name)
-        live = vars(module)
-        names = tuple(k for k, v in live.items()
-                      if isinstance(v, (type, types.FunctionType, types.ModuleType, types.BuiltinFunctionType)))
-        found.append((live, names, tuple(live[k] for k in names)))
+        found.append((vars(module), tuple(vars(module).values())))
     for cls in (traceback.StackSummary, traceback.FrameSummary):
-        live = cls.__dict__
-        names = tuple(live)
-        found.append((live, names, tuple(live[k] for k in names)))
+        found.append((cls.__dict__, tuple(cls.__dict__.values())))
     return found
 
 

@@ -651,7 +651,7 @@ class Kit:
         self.monitor = audit.install(audit.Keys(
             trusted=self.trusted, main=main.__code__, originals=originals, caller_allowed=caller_allowed,
             stubs={"tracing": guards.STUB_CODE, "registration": guards.STUB_CODE,
-                   "eval_frame": guards.STUB_CODE, "module": guards.MODULE_STUB_CODE},
+                   "module": guards.MODULE_STUB_CODE},  # set_eval_frame: only the vault calls it
             loaded=frozenset(sys.modules),  # a walk over sys.modules in a child costs milliseconds
             asks={"grader.tracing": (tracer.Trace.__enter__.__code__, tracer.Trace.__exit__.__code__),
                   "grader.child": (main.__code__,), "grader.mode_state": (guards.mode_state.__code__,),

@@ -90,7 +90,7 @@ def _stub(label: str):
     """A stand-in for torch's function `label`: asks the vault for it at each call."""
 
     def guarded(*args, **kwargs):
-        box = [label, args[0] if args else None]
+        box = [label]  # nothing of the caller's: a stand-in sys.audit would see it
         sys.audit("grader.original", box)
         return box[0](*args, **kwargs)
 
