@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import torch
 
-from autograder.sandbox import wire
+from autograder.sandbox import tracer, wire
 from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError, Submission, Transposed
 
 # One tolerance for the whole grader, as in micrograd's tests.
@@ -23,19 +23,10 @@ RTOL = {torch.float32: 1e-4, torch.float64: 1e-7, torch.float16: 1e-2}
 
 # Leaving torch for NumPy (or anything that reads a tensor's memory): a
 # product computed there cannot be seen, so where the matmul family is
-# forbidden, so is handing the tensors to another library.
-LEAVES_TORCH = ("numpy", "__array__", "__array_wrap__", "__dlpack__", "tolist")
-MATMUL_FAMILY = (
-    "matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "mv", "dot", "vdot", "inner",
-    "tensordot", "addmm", "addmv", "addbmm", "baddbmm", "einsum", "linear", "bilinear",
-    "multi_dot", "chain_matmul", "linalg_multi_dot", "matrix_power", "kron", "outer", "ger",
-    # a convolution with a kernel as wide as its input is a matrix product
-    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    *LEAVES_TORCH,
-)
-MATMUL_KERNELS = ("mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "addbmm", "baddbmm",
-                  "_mkldnn_matmul", "linear", "matmul", "convolution", "_convolution",
-                  "mkldnn_convolution", "_slow_conv2d_forward", "slow_conv3d_forward", "convolution_overrideable")
+# forbidden, so is handing the tensors to another library. The names are
+# the tracer's, which also knows each by identity.
+MATMUL_FAMILY = (*tracer.PRODUCT_FUNCTIONS, *tracer.LEAVES_TORCH)
+MATMUL_KERNELS = tracer.PRODUCT_KERNELS
 
 
 class TimedOut(AssertionError):

@@ -30,8 +30,8 @@ of the standard library may ask on the student's behalf because what they
 hand back holds no frame: `traceback.extract_stack` and friends return
 summaries of strings (torch itself records stacks this way), and
 `namedtuple`, `typing.TypeVar`, the functional `Enum` and logging read only
-the caller's module name or line; they may ask only while the names they
-look up in their modules are torch's and Python's own.
+the caller's module name or line; they may ask only while their modules
+(and traceback's summary classes) hold exactly what they held at start-up.
 
 **Code stays where it was written.** Trusting code by identity holds only
 while it runs with its own globals, closure and defaults. Making a function
@@ -144,7 +144,7 @@ def install(keys: Keys) -> "Monitor":
     refused, always, frame_names, reaching_in = REFUSED, ALWAYS_REFUSED, FRAMES, REACHING_IN
     new_setting, bindings, own = NEW_SETTING, FUNCTION_BINDINGS, OWN
     ident, length, type_of, starts, is_, all_, map_ = id, len, type, str.startswith, operator.is_, all, map
-    function_type, code_type = types.FunctionType, types.CodeType
+    function_type = types.FunctionType
     trusted = frozenset(keys.trusted)  # a copy: the student never holds this one
     keep_alive = dict(keys.trusted)
     main_code, loaded = keys.main, frozenset(keys.loaded)
@@ -198,9 +198,8 @@ def install(keys: Keys) -> "Monitor":
         outer = frame.f_back
         return caller is None or (outer is not None and ident(outer.f_code) == caller)
 
-    def refuse(what: str, record: bool = True):
-        if record:
-            violations.append(what)
+    def refuse(what: str):
+        violations.append(what)
         raise refused_error(f"the grader's sandbox does not allow {what}")
 
     def rebinding(event: str, args: tuple) -> str | None:

@@ -127,7 +127,6 @@ class Child:
         self.module = None
         self.tainted = False
         self.breach: list[str] = []
-        self.requests = 0
         self.baseline = guards.mode_state()
         self.global_baseline = global_state()
 
@@ -175,8 +174,7 @@ class Child:
             gc.disable()
             problems.append("switched the sandbox's garbage collector on")
         if problems:
-            self.tainted = True
-            self.breach += problems
+            self.breached(problems)
         if self.tainted:  # once: a student who caught the first Integrity is not let off
             raise Integrity(self.breach)
 
@@ -184,9 +182,13 @@ class Child:
         """A trace that saw work done out of its sight fails the call."""
         problems = trace.problems() if trace is not None else []
         if problems:
-            self.tainted = True
-            self.breach += problems
-            raise Integrity(self.breach)
+            self.breached(problems)
+
+    def breached(self, problems: list[str]) -> None:
+        """The call reached for the sandbox: it fails, and so does every later one."""
+        self.tainted = True
+        self.breach += problems
+        raise Integrity(self.breach)
 
     def _restore(self, group: str, forgive_changes: bool = False) -> list[str]:
         problems = []
@@ -205,9 +207,7 @@ class Child:
         just before trusted code relies on them."""
         problems = self._restore(group)
         if problems:
-            self.tainted = True
-            self.breach += problems
-            raise Integrity(self.breach)
+            self.breached(problems)
 
     # -- handles -------------------------------------------------------------------
 
@@ -287,9 +287,7 @@ class Child:
             keep.append(value)
             self.check_trace(trace)
             if [type(a) for a in args] != kinds:
-                self.tainted = True
-                self.breach.append("changed the class of an argument")
-                raise Integrity(self.breach)
+                self.breached(["changed the class of an argument"])
             answer = {
                 "ok": error is None,
                 "error": error,
@@ -366,7 +364,6 @@ class Child:
                 return
             keep: list = []  # what the request touched, alive until its answer is ready
             try:
-                self.requests += 1
                 answer = self.answer(request, keep)
                 del keep[:]
                 self.settle()
@@ -389,9 +386,7 @@ class Child:
         self.invoke(gc.collect, (0,))
         changed = restore_state(self.global_baseline)
         if changed:
-            self.tainted = True
-            self.breach.append("changed torch's global state after its call (" + ", ".join(changed) + ")")
-            raise Integrity(self.breach)
+            self.breached(["changed torch's global state after its call (" + ", ".join(changed) + ")"])
 
 
 class StudentRaised(Exception):
@@ -656,9 +651,10 @@ class Kit:
             asks={"grader.tracing": (tracer.Trace.__enter__.__code__, tracer.Trace.__exit__.__code__),
                   "grader.child": (main.__code__,), "grader.mode_state": (guards.mode_state.__code__,),
                   "grader.eval_frame": (guards.clear_eval_frame.__code__,)},
-            classes=classes, also_protected=tuple(guards.plumbing_codes()) + torch_codes_trusted()))
-        seal(sandbox_modules())
-        self.watch = Watch(extra_classes=classes, sandbox_modules=sandbox_modules())
+            classes=classes, also_protected=guards.trusted_torch_codes()))
+        modules = sandbox_modules()
+        seal(modules)
+        self.watch = Watch(extra_classes=classes, sandbox_modules=modules)
 
 
 def sandbox_modules() -> tuple:
@@ -666,11 +662,6 @@ def sandbox_modules() -> tuple:
     from autograder.sandbox import child, pristine, slow_variants, student_errors, tracer
 
     return (audit, child, guards, pristine, probes, slow_variants, student_errors, tracer, wire)
-
-
-def torch_codes_trusted() -> tuple:
-    """torch's code that the guards trust while tracing (guards._caller_check)."""
-    return (sys.modules["torch._tensor_str"]._str.__code__, torch.overrides.handle_torch_function.__code__)
 
 
 def sandbox_classes() -> tuple:

@@ -166,13 +166,9 @@ def _caller_check():
     plumbing (known by code object, not by name) to the first frame that is
     not; that must be the grader's own code, or torch printing a plain
     tensor, or torch's handle_torch_function. Kept only by the vault."""
-    tensor_str = sys.modules["torch._tensor_str"]._str.__code__
-    # torch's own way of calling a mode for a function written in Python
-    # (torch.einsum): it pops the Python-level mode for the length of the
-    # mode's own call, never the dispatcher's, and hands it to nobody.
-    handler = torch.overrides.handle_torch_function.__code__
+    tensor_str, handler, *plumbing = trusted_torch_codes()
     tensor, parameter = torch.Tensor, torch.nn.Parameter
-    plumbing = frozenset(id(code) for code in plumbing_codes())
+    plumbing = frozenset(id(code) for code in plumbing)
     ident, kind = id, type
 
     def allowed(frame, chain_trusted) -> bool:
@@ -193,6 +189,16 @@ def _caller_check():
         return False
 
     return allowed
+
+
+def trusted_torch_codes() -> tuple:
+    """torch's code the check above trusts: printing a tensor, torch's own way
+    of calling a mode for a function written in Python (torch.einsum: it pops
+    the Python-level mode for the length of the mode's own call, never the
+    dispatcher's, and hands it to nobody), then the plumbing it looks past.
+    The vault refuses running any of them in a setting of the student's."""
+    return (sys.modules["torch._tensor_str"]._str.__code__, torch.overrides.handle_torch_function.__code__,
+            *plumbing_codes())
 
 
 def plumbing_codes() -> list:

@@ -40,18 +40,25 @@ TORCH_NAMESPACES = frozenset({"aten", "prims", "prim"})
 # Tensor classes that may appear among a kernel's `types` (torch lists a
 # plain tensor there for a few kernels, such as detach).
 DISPATCHING_CLASSES = (FakeTensor, torch.Tensor, torch.nn.Parameter)
-# Functions and kernels named by identity (see `known_names`).
-KNOWN_FUNCTIONS = (
+# The names of a matrix product, at each level (the hidden checks forbid
+# them where an item does): kept here, once, so that each is also named by
+# identity (see `known_names`) and cannot be renamed by a student.
+PRODUCT_FUNCTIONS = (
     "matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "mv", "dot", "vdot", "inner",
     "tensordot", "addmm", "addmv", "addbmm", "baddbmm", "einsum", "linear", "bilinear",
-    "multi_dot", "chain_matmul", "matrix_power", "kron", "outer", "ger",
+    "multi_dot", "chain_matmul", "linalg_multi_dot", "matrix_power", "kron", "outer", "ger",
+    # a convolution with a kernel as wide as its input is a matrix product
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    "numpy", "__array__", "__array_wrap__", "__dlpack__", "tolist",
 )
-KNOWN_KERNELS = ("mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "addbmm", "baddbmm",
-                 "_mkldnn_matmul", "linear", "matmul", "convolution", "_convolution", "conv1d", "conv2d",
-                 "conv3d", "mkldnn_convolution", "_slow_conv2d_forward", "thnn_conv2d", "slow_conv3d_forward",
-                 "convolution_overrideable", "einsum", "tensordot", "inner", "outer", "kron")
+PRODUCT_KERNELS = ("mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "addbmm", "baddbmm",
+                   "_mkldnn_matmul", "linear", "matmul", "convolution", "_convolution",
+                   "mkldnn_convolution", "_slow_conv2d_forward", "slow_conv3d_forward", "convolution_overrideable")
+# Leaving torch for NumPy (or anything that reads a tensor's memory).
+LEAVES_TORCH = ("numpy", "__array__", "__array_wrap__", "__dlpack__", "tolist")
+KNOWN_FUNCTIONS = (*PRODUCT_FUNCTIONS, *LEAVES_TORCH)
+# and the composite kernels of those names, should one reach the dispatcher
+KNOWN_KERNELS = (*PRODUCT_KERNELS, "thnn_conv2d", "conv1d", "conv2d", "conv3d", "einsum", "tensordot",
+                 "inner", "outer", "kron")
 
 _KNOWN: list = []  # filled once, in the fork server
 
