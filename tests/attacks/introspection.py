@@ -9,8 +9,15 @@ to run the grader's trusted code with globals of their own, or to make a
 standard library helper hand them a frame. Others compute a forbidden
 product where the dispatcher's mode is popped: inside a tensor subclass's
 `__torch_dispatch__`, or in the Python body of an operator they define with
-torch.library. The last plants a finalizer that runs after the call has
-returned its (right) answer.
+torch.library. One plants a finalizer that runs after the call has
+returned its (right) answer. The last four try to run their own code inside
+the audit hook (a planted dictionary key, a file name that is a str
+subclass), to get dynamo's frame hook through a relabelled guard, or to
+stand between the sandbox and the vault (sys.audit rebound). They follow
+the vault's last four fixes; of them the file name beat its twin before
+its fix (2.4 points against 1.8); the other three gained nothing even
+before (another line caught them), and are kept so that the fixed line
+stays tested.
 """
 
 from __future__ import annotations
@@ -171,4 +178,109 @@ ATTACKS = [
     _Later()
     return x @ w.t() + b''', "    return (x @ w.t() + b).double()",
         "plants a finalizer that changes torch's default dtype after its answer"),
+    attack("matmul_einsum", "matmul", EINSUM, DEAFEN + """
+    import sys
+    import traceback
+
+    grabbed, armed = [], [False]
+
+    class _Key(str):
+        __hash__ = str.__hash__
+
+        def __eq__(self, other):
+            if armed[0]:
+                try:
+                    grabbed.append(sys._getframe(1))  # inside the hook, where nothing is refused
+                except Exception:
+                    pass
+            return str.__eq__(self, other)
+
+    _names = vars(traceback)
+    extract = _names.pop("extract_stack")
+    _names[_Key("extract_stack")] = extract  # the hook's look-up by name compares with this key
+    c = a @ b
+    armed[0] = True
+    try:
+        extract()
+        _deafen_from(grabbed[0] if grabbed else None)
+    except Exception:
+        pass
+    armed[0] = False
+    torch.einsum("i->i", a[0])
+    return c""", '    torch.einsum("i->i", a[0])\n    return a @ b',
+        "plants a key in traceback's namespace whose __eq__ runs inside the audit hook"),
+    attack("matmul_broadcast", "matmul", BROADCAST, DEAFEN + """
+    import types
+
+    lists = []
+
+    class _Name(str):
+        def rpartition(self, sep):  # the hook names where a refused event came from
+            try:
+                import sys
+                hook = sys._getframe(1)  # inside the hook, where nothing is refused
+                lists.append(hook.f_locals.get("violations"))
+                _deafen_from(hook)
+            except Exception:
+                pass
+            return str.rpartition(self, sep)
+
+    def _reach():
+        import sys
+        sys._getframe()
+
+    c = a @ b
+    renamed = _reach.__code__.replace(co_filename=_Name("/tmp/helper.py"))
+    try:
+        types.FunctionType(renamed, {"__builtins__": __builtins__})()
+    except Exception:
+        pass
+    for found in lists:
+        if isinstance(found, list):
+            found.clear()  # the hook forgets what it saw
+    (a * 1).sum()
+    return c""", VISIBLE + "    return a @ b",
+        "gives a code object a str subclass as its file name, whose methods run inside the hook"),
+    attack("matmul_einsum", "matmul", EINSUM, """
+    stub = torch._C._get_dispatch_stack_at
+    cell = stub.__closure__[0]  # the label the stub asks the vault for
+    label = cell.cell_contents
+
+    def _watch(frame, *rest):
+        for value in list(frame.f_locals.values()):
+            for name in ("calls", "kernels", "seen"):
+                found = getattr(value, "__dict__", {}).get(name)
+                if isinstance(found, dict):
+                    for product in ("mm", "matmul", "__matmul__"):
+                        found.pop(product, None)
+        return skip
+
+    c = a @ b
+    try:
+        from torch._dynamo.types import ConvertFrameReturn
+        skip = ConvertFrameReturn(apply_to_code=False)
+        cell.cell_contents = "set_eval_frame"
+        stub(_watch)  # dynamo's frame hook: called with every frame evaluated
+        torch.einsum("i->i", a[0])
+        stub(None)
+    except Exception:
+        pass
+    finally:
+        cell.cell_contents = label
+    torch.einsum("i->i", a[0])
+    return c""", '    torch.einsum("i->i", a[0])\n    return a @ b',
+        "relabels a guard's stub into set_eval_frame to install a frame hook that sees every frame"),
+    attack("matmul_broadcast", "matmul", BROADCAST, """
+    import sys
+    real = sys.audit
+
+    def _quiet(event, *args):
+        if event in ("grader.tracing", "grader.mode_state", "grader.child"):
+            return None  # the grader's requests to the vault go unheard
+        return real(event, *args)
+
+    sys.audit = _quiet
+    (a * 1).sum()
+    return a @ b""", VISIBLE + "    return a @ b",
+        "rebinds sys.audit, through which the sandbox's code talks to the vault"),
 ]
