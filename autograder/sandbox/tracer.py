@@ -62,9 +62,15 @@ KNOWN_KERNELS = (*PRODUCT_KERNELS, "thnn_conv2d", "conv1d", "conv2d", "conv3d", 
 
 _KNOWN: list = []  # filled once, in the fork server
 
+# An object's identity as a number, like id(), which raises an audit event
+# the sandbox's hook answers in Python (half a microsecond, and a traced loop
+# makes hundreds of thousands of calls). object's own hash is its address,
+# rotated: as unique as id(), and no type can override it here.
+identity = object.__hash__
+
 
 def known_names() -> "types.MappingProxyType":
-    """{id(object): (object, name)} for torch's own product functions and
+    """{identity(object): (object, name)} for torch's own product functions and
     kernels: what a student cannot rename."""
     if _KNOWN:
         return _KNOWN[0]
@@ -74,17 +80,17 @@ def known_names() -> "types.MappingProxyType":
         for holder in holders:
             value = getattr(holder, name, None)
             if value is not None:
-                found[id(value)] = (value, name)
+                found[identity(value)] = (value, name)
     linalg = getattr(torch.linalg, "multi_dot", None)
     if linalg is not None:
-        found[id(linalg)] = (linalg, "linalg_multi_dot")
+        found[identity(linalg)] = (linalg, "linalg_multi_dot")
     for name in KNOWN_KERNELS:
         packet = getattr(torch.ops.aten, name, None)
         if packet is None:
             continue
         for overload in packet.overloads():
             op = getattr(packet, overload)
-            found[id(op)] = (op, name)
+            found[identity(op)] = (op, name)
     _KNOWN.append(types.MappingProxyType(found))
     return _KNOWN[0]
 
@@ -123,6 +129,14 @@ class CallCounter(TorchFunctionMode):
 class KernelCounter(TorchDispatchMode):
     __getattribute__ = object.__getattribute__  # as in CallCounter
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch would wrap __torch_dispatch__ in dynamo's `disable`, which sets
+        # and resets dynamo's frame hook around every kernel: four trips
+        # through the vault's guard each (guards.py). No frame hook can be
+        # set in a child, so there is nothing to disable.
+        return False
+
     def __init__(self):
         super().__init__()
         self.seen: list = []
@@ -139,8 +153,8 @@ def _counts(seen: list, name_of) -> dict[str, int]:
     """Names and counts of what a counter saw, by identity first (counted in C:
     a traced loop sees hundreds of thousands of calls)."""
     known = known_names()
-    by_id = Counter(map(id, seen))
-    objects = dict(zip(map(id, seen), seen))
+    by_id = Counter(map(identity, seen))
+    objects = dict(zip(map(identity, seen), seen))
     counts: dict[str, int] = {}
     for key, count in by_id.items():
         func = objects[key]
@@ -179,7 +193,7 @@ class Trace:
         """What makes this trace untrustworthy (see the module's docstring)."""
         found = []
         if any(getattr(func, "namespace", None) not in TORCH_NAMESPACES
-               for func in dict(zip(map(id, self.kernels.seen), self.kernels.seen)).values()):
+               for func in dict(zip(map(identity, self.kernels.seen), self.kernels.seen)).values()):
             found.append("an operator defined outside torch (torch.library) during a traced call")
         if any(not any(kind is allowed for allowed in DISPATCHING_CLASSES)  # by identity: no metaclass __eq__
                for kinds in self.kernels.dispatching for kind in kinds):
