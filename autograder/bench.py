@@ -28,7 +28,8 @@ import torch
 
 from autograder import submission_files
 from autograder.generate import SOLUTIONS
-from autograder.sandbox.parent import ChildGone, Remote, StudentError, Submission
+from autograder.sandbox.failures import ChildTimedOut
+from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError, Submission
 
 MODULE = "matmul"
 VARIANTS = ("matmul_loops", "matmul_elementwise", "matmul_broadcast", "matmul_einsum", "@")
@@ -230,7 +231,7 @@ class Timing:
         finally:
             self.spent += time.perf_counter() - start
         if not outcome.ok:
-            self.fail(*classify_error(outcome.error or {}, self.budget))
+            self.fail(*classify_error(outcome, self.budget))
         else:
             problem = compare(outcome.value, outcome.device, expected, self.side.device)
             if problem:
@@ -257,7 +258,7 @@ class Timing:
         except ChildGone as exc:
             self.spent = self.budget
             if not self.result.timed:
-                status = "too slow" if str(exc).startswith("timeout") else "crashed"
+                status = "too slow" if isinstance(exc, ChildTimedOut) else "crashed"
                 self.fail(status, f"over the {self.budget:g} s budget" if status == "too slow" else str(exc))
             return None
         except StudentError as exc:
@@ -279,12 +280,13 @@ class Timing:
         self.result = Measurement(status=status, detail=detail)
 
 
-def classify_error(error: dict, budget: float) -> tuple[str, str]:
-    """A row status for an error that came back from a child."""
+def classify_error(outcome: Outcome, budget: float) -> tuple[str, str]:
+    """A row status for a call that failed in a child."""
+    error = outcome.error or {}
     kind, message = error.get("type", ""), error.get("message", "")
-    if kind == "Timeout":
+    if outcome.timed_out:
         return "too slow", f"one call took over the {budget:g} s budget"
-    if kind == "Crash":
+    if outcome.crashed:
         return "crashed", message
     if "NotImplementedError" in [kind, *error.get("bases", [])]:
         return "not implemented", message

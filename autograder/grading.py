@@ -22,9 +22,9 @@ import pytest
 import torch
 
 from autograder import catalogue, submission_files, suite_forks
-from autograder.hidden.checks import TimedOut
 from autograder.report import Report, TestResult, score_item
 from autograder.sandbox import parent
+from autograder.sandbox.failures import TimedOut
 from autograder.sandbox.parent import fork_server
 
 HIDDEN = Path(__file__).resolve().parent / "hidden"
@@ -59,6 +59,15 @@ class Collector:
         if report.failed:
             self.problems.append(f"could not collect {report.nodeid}: {report.longrepr}")
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        """A check that failed with TimedOut marks its item "timeout": known by
+        the exception's class, here in the grader's process, not by its text."""
+        report = yield
+        if call.excinfo is not None and call.excinfo.errisinstance(TimedOut):
+            report.user_properties.append(("timed_out", True))
+        return report
+
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report):
         if report.nodeid not in self.marks:
@@ -76,8 +85,6 @@ class Collector:
                     message = message.removeprefix(prefix)
                 if report.when == "setup":
                     self.errors.add(item_id)
-                if crash is not None and TimedOut.__name__ in crash.message:
-                    self.timed_out.add(item_id)
             name = report.nodeid.split("::")[-1]
             if report.passed:  # a speed check says what it measured
                 message = next((f"speed-up {v}" for k, v in report.user_properties if k == "speedup"), "")

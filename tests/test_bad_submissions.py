@@ -65,6 +65,10 @@ CASES = [
                 {"matmul_einsum": None}),
     matmul_case("infinite loop", inject("matmul_loops", "while True:\n    pass\n"),
                 {"matmul_loops": "timeout"}),
+    # A message that reads like the grader's own timeout is still the student's error.
+    matmul_case("raises a timeout lookalike", inject("matmul_loops", """\
+        raise RuntimeError("timeout: no answer within 1 s (autograder.sandbox.failures.TimedOut)")
+        """), {"matmul_loops": "failed"}),
     # Where seccomp refuses signal handlers, signal.signal raises; the loop goes on.
     matmul_case("loop that ignores signals", inject("matmul_loops", """\
         import signal

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 
 from autograder.sandbox import tracer, wire
+from autograder.sandbox.failures import ChildTimedOut, TimedOut
 from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError, Submission, Transposed
 
 # One tolerance for the whole grader, as in micrograd's tests.
@@ -27,10 +28,6 @@ RTOL = {torch.float32: 1e-4, torch.float64: 1e-7, torch.float16: 1e-2}
 # the tracer's, which also knows each by identity.
 MATMUL_FAMILY = (*tracer.PRODUCT_FUNCTIONS, *tracer.LEAVES_TORCH)
 MATMUL_KERNELS = tracer.PRODUCT_KERNELS
-
-
-class TimedOut(AssertionError):
-    """The student's call ran past its time limit."""
 
 
 def describe_shape(value) -> str:
@@ -47,7 +44,7 @@ def shapes(args: Sequence) -> str:
 
 def returned(outcome: Outcome, what: str = "the call"):
     """The value of a call that had to succeed."""
-    if outcome.raised("Timeout"):
+    if outcome.timed_out:
         raise TimedOut(f"{what} did not finish in time ({outcome.error.get('message', '')})")
     assert outcome.ok, f"{what} raised {outcome.error_text}"
     return outcome.value
@@ -121,7 +118,7 @@ def close(got: torch.Tensor, expected: torch.Tensor, *, what: str, atol=None, rt
 
 def assert_raises(outcome: Outcome, error: str, *numbers, what: str = "the call") -> None:
     """The call raised `error`, and its message names every offending number."""
-    if outcome.raised("Timeout"):
+    if outcome.timed_out:
         raise TimedOut(f"{what} did not finish in time ({outcome.error.get('message', '')})")
     assert not outcome.ok, f"{what} should raise {error}, but returned normally"
     assert outcome.raised(error), f"{what} should raise {error}, raised {outcome.error_text}"
@@ -162,7 +159,7 @@ def probe(sub: Submission, name: str, *args, what: str, errors: bool = False):
     except StudentError as exc:
         raise AssertionError(f"{what} failed: {exc.outcome.error_text}") from None
     except ChildGone as exc:
-        if str(exc).startswith("timeout"):
+        if isinstance(exc, ChildTimedOut):
             raise TimedOut(f"{what} did not finish: {exc}") from None
         raise AssertionError(f"{what} crashed the process: {exc}") from None
     if isinstance(data, dict) and data.get("error") and not errors:
@@ -415,7 +412,7 @@ def _timer(sub: Submission, name: str, args: Sequence, budget: float, single: di
         except StudentError as exc:
             raise AssertionError(f"{name} raised {exc} while being timed") from None
         except ChildGone as exc:
-            if str(exc).startswith("timeout"):
+            if isinstance(exc, ChildTimedOut):
                 raise TimedOut(f"{name} was too slow: {number} calls took over {budget:g} s") from None
             raise AssertionError(f"{name} crashed while being timed: {exc}") from None
         different = trace_difference(single, timed.trace, number)

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 
 from autograder.sandbox import wire
+from autograder.sandbox.failures import ChildGone, ChildTimedOut
 from autograder.sandbox.server import fork_server
 
 # Resource limits of a child (resource.setrlimit names).
@@ -60,8 +61,6 @@ def set_deadline(seconds_from_now: float | None) -> None:
 def remaining() -> float | None:
     return None if _deadline[0] is None else _deadline[0] - time.monotonic()
 
-class ChildGone(RuntimeError):
-    pass
 
 
 # -- what the grader sends ----------------------------------------------------------
@@ -150,6 +149,10 @@ class Outcome:
     args: list = field(default_factory=list)
     state_changed: list = field(default_factory=list)
     raw_value: Any = None
+    # Set by the grader's side only, never from what the child sent: a
+    # student's exception may be named "Timeout" or "Crash".
+    timed_out: bool = False
+    crashed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -216,7 +219,9 @@ class Outcome:
 
 
 def failure(kind: str, message: str) -> Outcome:
-    return Outcome(error={"type": kind, "bases": [kind], "message": message, "where": ""})
+    """A call the child did not answer: `kind` is "Timeout" or "Crash"."""
+    return Outcome(error={"type": kind, "bases": [kind], "message": message, "where": ""},
+                   timed_out=kind == "Timeout", crashed=kind == "Crash")
 
 
 def bounded_error(error) -> dict:
@@ -315,7 +320,7 @@ class Submission:
         try:
             hello = self._receive(timeout, "importing the module")
         except ChildGone as exc:
-            if not str(exc).startswith("timeout"):
+            if not isinstance(exc, ChildTimedOut):
                 raise
             # An import that never ends (a loop outside any function) would
             # cost every test the whole wait again: fail them all at once.
@@ -335,7 +340,7 @@ class Submission:
         if self.conn is None and self.import_error is None:
             left = remaining()
             if left is not None and left <= 0:
-                raise ChildGone("timeout: the grading's time budget ran out before this check")
+                raise ChildTimedOut("timeout: the grading's time budget ran out before this check")
             self.restarts += self.starts > 0
             self.starts += 1
             self.start()
@@ -365,7 +370,7 @@ class Submission:
             ready = True
         if not ready:
             self.close()
-            raise ChildGone(f"timeout: no answer within {timeout:g} s")
+            raise ChildTimedOut(f"timeout: no answer within {timeout:g} s")
         try:
             data = self.conn.recv_bytes(maxlength=ANSWER_LIMIT)
             return wire.loads(data)
@@ -379,7 +384,7 @@ class Submission:
     def request(self, message: dict, timeout: float | None = None) -> dict:
         left = remaining()
         if left is not None and left <= 0:
-            raise ChildGone("timeout: the grading's time budget ran out before this check")
+            raise ChildTimedOut("timeout: the grading's time budget ran out before this check")
         self.ensure_started()
         if self.conn is None:
             raise ChildGone(f"{self.module}.py did not import: {self.import_error['message']}")
@@ -427,7 +432,7 @@ class Submission:
                                           f"{self.import_error['type']}: {self.import_error['message']}"))
             answer = self.request(message, timeout)
         except ChildGone as exc:
-            kind = "Timeout" if str(exc).startswith("timeout") else "Crash"
+            kind = "Timeout" if isinstance(exc, ChildTimedOut) else "Crash"
             if kind == "Timeout":
                 self.hung[key] = str(exc)
             else:
