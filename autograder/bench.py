@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from autograder import submission_files
-from autograder.generate import SOLUTIONS
+from autograder.paths import SOLUTIONS
 from autograder.sandbox.failures import ChildTimedOut
 from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError, Submission
 

@@ -10,12 +10,9 @@ import json
 from pathlib import Path
 
 from autograder import catalogue
+from autograder.paths import EXERCISES, PUBLIC, ROOT, SOLUTIONS
 from autograder.stubs import make_stub
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
-EXERCISES = ROOT / "exercises"
-PUBLIC = Path(__file__).resolve().parent / "public"
 
 # Files in exercises/ that belong to the student's work and tools, never to us.
 IGNORED = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}

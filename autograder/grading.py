@@ -22,12 +22,12 @@ import pytest
 import torch
 
 from autograder import catalogue, submission_files, suite_forks
+from autograder.paths import HIDDEN
 from autograder.report import Report, TestResult, score_item
 from autograder.sandbox import parent
 from autograder.sandbox.failures import TimedOut
 from autograder.sandbox.parent import fork_server
 
-HIDDEN = Path(__file__).resolve().parent / "hidden"
 # pytest settings of the environment the grader runs in, which pytest.main
 # would obey: PYTEST_ADDOPTS="-x" would end a grading at its first failure.
 IGNORED_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")

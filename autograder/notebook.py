@@ -32,10 +32,10 @@ from pathlib import Path
 import click
 
 from autograder import catalogue
+from autograder.paths import ROOT
 from autograder.report import ItemResult, Report
 from autograder.safe_text import NAME_LIMIT, clean
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 100  # seconds for one module's grading: under nbgrader's cell timeout (120 s)
 MAX_MESSAGES = 5  # failing checks shown per item
 

@@ -32,10 +32,10 @@ from pathlib import Path
 import click
 
 from autograder import catalogue, module_parts, submission_files
+from autograder.paths import SOLUTIONS
 from autograder.submission_files import NOTEBOOK_LIMIT, SubmissionFileError
 from autograder.report import Report, TestResult, score_item
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 NOTE = "notebook"  # the name of the check that carries a notebook problem
 
 

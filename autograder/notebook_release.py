@@ -23,7 +23,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import notebook_source
-from autograder.generate import IGNORED, ROOT
+from autograder.generate import IGNORED
+from autograder.paths import ROOT
 
 ASSIGNMENT = notebook_source.ASSIGNMENT
 FOLDERS = ("source", "release")  # nbgrader's own names, under the course root

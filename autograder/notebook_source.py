@@ -18,7 +18,8 @@ from autograder.notebook_format import nbformat  # before nbformat.v4: see noteb
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import catalogue, module_parts
-from autograder.generate import PUBLIC, SOLUTIONS, items_json
+from autograder.generate import items_json
+from autograder.paths import PUBLIC, SOLUTIONS
 
 ASSIGNMENT = "foundations"
 FILES = Path(__file__).resolve().parent / "notebook_files"

@@ -33,8 +33,9 @@ import os
 import stat
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PRIVATE = (ROOT / "solutions", ROOT / "source", ROOT / "autograder" / "hidden")
+from autograder.paths import HIDDEN, SOLUTIONS, SOURCE
+
+PRIVATE = (SOLUTIONS, SOURCE, HIDDEN)
 
 MODULE_LIMIT = 2**20  # bytes of a module file; the reference modules are about 10 KB
 NOTEBOOK_LIMIT = 20 * 2**20  # bytes of a notebook; a released one is about 30 KB, outputs add more

@@ -17,7 +17,8 @@ import os
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from autograder.paths import ROOT
+
 SCRIPTS = ("setup.sh", "run_autograder")  # kept beside this file; at the zip's root
 TOP_FILES = ("pyproject.toml", "constraints.txt", "README.md")
 FOLDERS = ("autograder", "solutions")

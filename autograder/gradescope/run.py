@@ -20,9 +20,9 @@ from pathlib import Path
 import click
 
 from autograder.gradescope import locate
+from autograder.paths import ROOT  # /autograder/source on Gradescope
 from autograder.safe_text import clean
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # /autograder/source on Gradescope
 DEFAULT_TIMEOUT = 480.0  # seconds; under Gradescope's default limit of ten minutes, so we speak first
 
 FAILED = ("The autograder could not grade this submission. This is a fault of the "
@@ -37,10 +37,10 @@ def grade_command(folder: Path, results: Path) -> list[str]:
 
 def run_grader(folder: Path, results: Path, timeout: float) -> str | None:
     """Run the grader; None when it wrote its results, else why it did not."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
                                                                      os.environ.get("PYTHONPATH")])))
     # its own session, so that a timeout stops the grader and everything it started
-    process = subprocess.Popen(grade_command(folder, results), cwd=PACKAGE_ROOT, env=env,
+    process = subprocess.Popen(grade_command(folder, results), cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
     try:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.paths import SOLUTIONS
 from autograder.sandbox.parent import Submission
 
-SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 
 _children: dict[tuple[str, str], Submission] = {}
 

@@ -18,7 +18,8 @@ import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+from autograder.paths import ROOT
+
 
 
 class ForkServer:
@@ -30,7 +31,7 @@ class ForkServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autograder.sandbox.forkserver", str(theirs.fileno())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.folder, pass_fds=(theirs.fileno(),),
-            env=dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])),
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])),
         )
         theirs.close()
         self.owner = os.getpid()
