@@ -318,7 +318,7 @@ def run(submissions: Path, out: Path, *, workers: int, timeout: float,
                 summary.graded += ok
                 summary.failed += not ok
                 # soft_wrap: one line per student, however long, for logs and greps.
-                progress.console.print(f"[{done}/{len(todo)}] {describe(report)}",
+                progress.console.print(f"[{done}/{len(todo)}] {log_line(report)}",
                                        markup=False, highlight=False, soft_wrap=True)
         except BaseException:
             graders.stop_all()
@@ -335,7 +335,7 @@ def grade_and_save(student: Student, sha256: str | None, out: Path, timeout: flo
     return report
 
 
-def describe(report: dict) -> str:
+def log_line(report: dict) -> str:
     """A student's line in the log: names and errors cleaned (no escape sequence reaches a terminal)."""
     batch = report["batch"]
     if batch["status"] == reports.GRADED:

@@ -308,7 +308,7 @@ def test_notebook_feedback_and_batch_lines_are_printable(text):
     lines = notebook.summary(item, "a hint").splitlines()
     assert all(line.isprintable() for line in lines) and len(lines) == 3
     report = {"batch": {"student": text, "status": "error", "error": text, "seconds": 1.0}}
-    assert batch.describe(report).isprintable()
+    assert batch.log_line(report).isprintable()
 
 
 @given(hostile_text, hostile_text)

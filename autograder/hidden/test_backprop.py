@@ -36,9 +36,7 @@ error_text = checks.error_text
 probe = checks.probe
 
 
-device_runs = checks.probe_on_devices
 autograd = checks.autograd
-describe = checks.describe_placement
 
 
 def keep_with_g(sub, t: torch.Tensor, g: torch.Tensor) -> Remote:
@@ -66,18 +64,19 @@ def grads_keep_the_device(sub, ref_child, name, specs, preset, record=None) -> N
     sets, and its result, must stay on the inputs' device."""
     described = ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in specs)
     ran = []
-    runs = device_runs(sub, ref_child, "grads_on_device", [name, specs, preset],
-                       lambda device: f"{name} on {device} tensors ({described})")
+    runs = checks.probe_on_devices(sub, ref_child, "grads_on_device", [name, specs, preset],
+                                   lambda device: f"{name} on {device} tensors ({described})")
     for device, expected, got, what in runs:
         for i, (want, have) in enumerate(zip(expected["g"], got["g"])):
             if i in preset or want is None:
                 continue
             assert have == want, (
-                f"{what}: .g of argument {i + 1} should be {describe(want)}, "
-                f"got {describe(have)} (create new tensors on the inputs' device)"
+                f"{what}: .g of argument {i + 1} should be {checks.describe_placement(want)}, "
+                f"got {checks.describe_placement(have)} (create new tensors on the inputs' device)"
             )
         assert got["value"] == expected["value"], (
-            f"{what}: the result should be {describe(expected['value'])}, got {describe(got['value'])}"
+            f"{what}: the result should be {checks.describe_placement(expected['value'])}, "
+            f"got {checks.describe_placement(got['value'])}"
         )
         ran.append("cuda (simulated)" if device == "fake-cuda" else device)
     if record is not None:

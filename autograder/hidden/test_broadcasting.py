@@ -43,7 +43,6 @@ def on_view(sub, name: str, base: torch.Tensor, ops: list, *extra, what: str) ->
     return data
 
 
-run_on_devices = checks.run_on_devices  # falls back to meta where fake CUDA cannot index
 @st.composite
 def tensor_specs(draw, min_rank=0, max_rank=3):
     rank = draw(st.integers(min_rank, max_rank))
@@ -300,7 +299,7 @@ def test_expand_like_rejects_what_does_not_broadcast(sub, c_shape, m_shape, numb
 
 @pytest.mark.item("expand_like")
 def test_expand_like_keeps_the_device(sub, ref_child, record_property):
-    run_on_devices(sub, ref_child, "expand_like", (randn(3), randn(2, 3)), record=record_property)
+    checks.run_on_devices(sub, ref_child, "expand_like", (randn(3), randn(2, 3)), record=record_property)
 
 
 # -- as_column ---------------------------------------------------------------------------------
@@ -365,7 +364,7 @@ def test_as_column_indexing_indexes_with_none(sub):
 @pytest.mark.item("as_column")
 @pytest.mark.parametrize("name", COLUMN_NAMES)
 def test_as_column_keeps_the_device(sub, ref_child, record_property, name):
-    run_on_devices(sub, ref_child, name, (randn(3),), record=record_property)
+    checks.run_on_devices(sub, ref_child, name, (randn(3),), record=record_property)
 
 
 # -- storage_values ----------------------------------------------------------------------------
@@ -474,7 +473,7 @@ def test_add_vector_errors(sub, length, along, numbers):
 @pytest.mark.parametrize("along", ["rows", "columns"])
 def test_add_vector_keeps_the_device(sub, ref_child, record_property, along):
     c = randn(3 if along == "rows" else 2, seed=1)
-    run_on_devices(sub, ref_child, "add_vector", (randn(2, 3), c, along), record=record_property)
+    checks.run_on_devices(sub, ref_child, "add_vector", (randn(2, 3), c, along), record=record_property)
 
 
 # -- memory_footprint --------------------------------------------------------------------------

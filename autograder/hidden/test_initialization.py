@@ -77,7 +77,6 @@ def tensors(value, count: int, what: str) -> list:
 NO_FAKE_CUDA = "not linked with support for cuda"
 
 
-on_devices = checks.run_on_devices  # falls back to meta where fake CUDA cannot index
 def init(sub, n_in, nh, n_out, seed=0) -> list:
     what = f"init_mlp({n_in}, {nh}, {n_out}, generator=...)"
     value = checks.returned(sub.call("init_mlp", n_in, nh, n_out, generator=Seed(seed), trace=False), what)
@@ -191,8 +190,8 @@ def test_forward_applies_relu_between_the_layers(sub):
 @pytest.mark.item("forward")
 def test_forward_keeps_the_device(sub, ref_child, record_property):
     x, params = randn(3, 4), mlp_params(4, 5, 2)
-    on_devices(sub, ref_child, "lin", (x, params[0], params[1]), record=record_property)
-    on_devices(sub, ref_child, "model", (x, *params), record=record_property)
+    checks.run_on_devices(sub, ref_child, "lin", (x, params[0], params[1]), record=record_property)
+    checks.run_on_devices(sub, ref_child, "model", (x, *params), record=record_property)
 
 
 # -- forward_activations -----------------------------------------------------------------

@@ -37,7 +37,6 @@ error_text = checks.error_text
 probe = checks.probe
 
 
-device_runs = checks.probe_on_devices
 
 
 def build(sub, cls: str, *args, what: str) -> Remote:
@@ -69,7 +68,6 @@ def set_out_g(sub, layer: Remote, g: torch.Tensor, what: str) -> None:
 
 
 autograd = checks.autograd
-describe = checks.describe_placement
 
 
 def relu(t):
@@ -139,7 +137,7 @@ def test_layer_function_call_stores_args_and_out_and_backward_calls_bwd(sub):
     )
     for name, got, expected in (("x", data["x_g"], g * y), ("y", data["y_g"], g * x)):
         assert isinstance(got, torch.Tensor), (
-            f"{what}: after layer.backward(), {name}.g should be set by bwd, got {describe(got)}"
+            f"{what}: after layer.backward(), {name}.g should be set by bwd, got {checks.describe_placement(got)}"
         )
         checks.close(got, expected, what=f"{what}: {name}.g after layer.backward()")
     no_bwd = data["no_bwd"]
@@ -275,16 +273,18 @@ def test_model_uses_no_autograd(sub):
 @pytest.mark.item(ITEM, weight=1)
 def test_model_keeps_the_device(sub, ref_child, record_property):
     ran = []
-    runs = device_runs(sub, ref_child, "model_on_device", [[6, 3, 4], "float32"],
-                       lambda device: f"Model on {device} tensors (x (6, 3), w1 (3, 4), w2 (4, 1)), "
-                                      "then backward()")
+    runs = checks.probe_on_devices(sub, ref_child, "model_on_device", [[6, 3, 4], "float32"],
+                                   lambda device: f"Model on {device} tensors (x (6, 3), w1 (3, 4), w2 (4, 1)), "
+                                                  "then backward()")
     for device, expected, got, what in runs:
         assert got["loss"] == expected["loss"], (
-            f"{what}: the loss should be {describe(expected['loss'])}, got {describe(got['loss'])}"
+            f"{what}: the loss should be {checks.describe_placement(expected['loss'])}, "
+            f"got {checks.describe_placement(got['loss'])}"
         )
         for name in NET:
             assert got["g"][name] == expected["g"][name], (
-                f"{what}: {name}.g should be {describe(expected['g'][name])}, got {describe(got['g'][name])} "
+                f"{what}: {name}.g should be {checks.describe_placement(expected['g'][name])}, "
+                f"got {checks.describe_placement(got['g'][name])} "
                 "(create new tensors on the inputs' device)"
             )
         ran.append("cuda (simulated)" if device == "fake-cuda" else device)

@@ -24,7 +24,6 @@ graded = settings(graded, verbosity=Verbosity.quiet, report_multiple_bugs=False,
 
 
 
-on_devices = checks.run_on_devices  # falls back to meta where fake CUDA cannot index
 def expected_mse(output: torch.Tensor, targ: torch.Tensor) -> torch.Tensor:
     return ((output.reshape(-1).double() - targ.double()) ** 2).mean().to(targ.dtype)
 
@@ -84,8 +83,8 @@ def test_mse_uses_no_library_loss(sub):
 
 @pytest.mark.item("mse")
 def test_mse_keeps_the_device(sub, ref_child, record_property):
-    on_devices(sub, ref_child, "mse", (randn(4, 1), randn(4, seed=1)), record=record_property)
-    on_devices(sub, ref_child, "mse", (randn(1, 1, dtype=torch.float64),
+    checks.run_on_devices(sub, ref_child, "mse", (randn(4, 1), randn(4, seed=1)), record=record_property)
+    checks.run_on_devices(sub, ref_child, "mse", (randn(1, 1, dtype=torch.float64),
                                                   randn(1, dtype=torch.float64, seed=1)))
 
 
@@ -120,5 +119,5 @@ def test_squeeze_last_edge_cases(sub):
 
 @pytest.mark.item("squeeze_last")
 def test_squeeze_last_keeps_the_device(sub, ref_child, record_property):
-    on_devices(sub, ref_child, "squeeze_last", (randn(1, 1),), record=record_property)
-    on_devices(sub, ref_child, "squeeze_last", (randn(3, 2, dtype=torch.float64),))
+    checks.run_on_devices(sub, ref_child, "squeeze_last", (randn(1, 1),), record=record_property)
+    checks.run_on_devices(sub, ref_child, "squeeze_last", (randn(3, 2, dtype=torch.float64),))

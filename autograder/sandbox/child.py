@@ -37,7 +37,7 @@ from contextlib import nullcontext
 import torch
 
 from autograder.sandbox import audit, guards, landlock, probes, syscalls, wire
-from autograder.sandbox.student_errors import describe, plain
+from autograder.sandbox.student_errors import describe_exception, plain
 from autograder.sandbox.pristine import Watch
 from autograder.sandbox.tracer import Trace
 
@@ -146,7 +146,7 @@ class Child:
             except Integrity:
                 raise
             except BaseException as exc:  # the student's exception, whatever it is
-                error = exc.error if type(exc) is StudentRaised else describe(exc)
+                error = exc.error if type(exc) is StudentRaised else describe_exception(exc)
         except Integrity:
             raise
         except BaseException:  # describing it ran student code too (a hostile __str__)

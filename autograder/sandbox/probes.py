@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from autograder.sandbox import slow_variants, wire
-from autograder.sandbox.student_errors import describe, plain
+from autograder.sandbox.student_errors import describe_exception, plain
 
 PROBES = {}
 
@@ -138,7 +138,7 @@ def function_backward(child, function, x: torch.Tensor, grad: torch.Tensor) -> d
 
 def _error(exc: BaseException) -> dict:
     error = getattr(exc, "error", None)  # child.StudentRaised carries its description
-    return error if isinstance(error, dict) else describe(exc)
+    return error if isinstance(error, dict) else describe_exception(exc)
 
 
 def _on(device: str) -> str:

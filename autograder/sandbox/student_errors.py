@@ -1,7 +1,7 @@
 """An exception raised by student code, as plain data for the grader.
 
 Reading an exception can run student code (its `__str__`, a metaclass), so
-the child calls `describe` inside its boundary (child.Child.invoke). The
+the child calls `describe_exception` inside its boundary (child.Child.invoke). The
 grader bounds and cleans the text again before any report quotes it.
 """
 
@@ -15,7 +15,7 @@ from autograder.sandbox import wire
 MESSAGE_LIMIT = 2000  # characters sent; the grader cuts further
 
 
-def describe(exc: BaseException) -> dict:
+def describe_exception(exc: BaseException) -> dict:
     """An exception as plain data: its type, its base types and its message."""
     cls = type(exc)
     try:
