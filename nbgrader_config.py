@@ -18,7 +18,7 @@ from nbgrader.preprocessors import (
     IncludeHeaderFooter, InstantiateTests, LockCells, SaveCells,
 )
 
-from autograder.nbgrader_stub import ClearSolutionsNamingItem
+from autograder.course.nbgrader_plugin import ClearSolutionsNamingItem
 
 HERE = Path(__file__).resolve().parent
 DB_URL_VARIABLE = "NBGRADER_DB_URL"
@@ -33,7 +33,7 @@ c.CourseDirectory.db_url = os.environ.get(DB_URL_VARIABLE, f"sqlite:///{HERE / '
 c.Execute.timeout = 120
 
 # nbgrader's own release steps, in nbgrader's order, with one change: solution
-# regions become a stub that names the item (autograder/nbgrader_stub.py).
+# regions become a stub that names the item (autograder/course/nbgrader_plugin.py).
 c.GenerateAssignment.preprocessors = [
     IncludeHeaderFooter,
     InstantiateTests,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from autograder import generate as generator
-from autograder.stubs import StubError
+from autograder.course import generate as generator
+from autograder.course.stubs import StubError
 
 
 @click.group()
@@ -59,12 +59,12 @@ def report_options(command):
 
 def write_report(result, fmt: str, output: Path | None) -> None:
     """A table on the terminal (JSON when written to a file), or the format asked for."""
-    from autograder import report
+    from autograder.report import model
 
     if fmt == "table" and output is None:
-        report.to_table(result)
+        model.to_table(result)
         return
-    text = report.to_json(result) if fmt == "table" else report.RENDERERS[fmt](result)
+    text = model.to_json(result) if fmt == "table" else model.RENDERERS[fmt](result)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -93,8 +93,9 @@ def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None,
     --fail-under SCORE is given and the points are below it; 2 for a usage
     error; 3 when the grader itself failed.
     """
-    from autograder import catalogue, submission_files
-    from autograder.sandbox.server import fork_server
+    from autograder import catalogue
+    from autograder.grading import submission_files
+    from autograder.sandbox.forkserver_client import fork_server
 
     try:
         submission_files.submission_root(path)  # before any start-up: a link is a usage error
@@ -107,13 +108,13 @@ def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None,
             param_hint="'--fail-under'")
     fork_server()  # it imports torch while this process does the same (grading needs it)
     with gc_paused():
-        from autograder import grading
+        from autograder.grading import pipeline
 
-        grading.warm_up()  # here, with no collections; grade() finds it done
+        pipeline.warm_up()  # here, with no collections; grade() finds it done
 
     try:
-        result = grading.grade(path, jobs=jobs, budget=budget)
-    except grading.GraderError as exc:
+        result = pipeline.grade(path, jobs=jobs, budget=budget)
+    except pipeline.GraderError as exc:
         click.echo(f"grader failure: {exc}", err=True)
         sys.exit(3)
     write_report(result, fmt, output)
@@ -158,8 +159,8 @@ def gc_paused():
 def bench(path: Path, plot_file: Path | None, json_file: Path | None, device: str,
           sizes: tuple[str, ...], budget: float, rounds: int) -> None:
     """Time the matmul ladder of PATH/matmul.py next to the reference."""
-    from autograder import bench as ladder
-    from autograder import bench_report
+    from autograder.bench import measure as ladder
+    from autograder.bench import views
 
     try:
         chosen = tuple(ladder.Size.parse(s) for s in sizes) or ladder.DEFAULT_SIZES
@@ -171,11 +172,11 @@ def bench(path: Path, plot_file: Path | None, json_file: Path | None, device: st
         raise click.ClickException(str(exc)) from None
     result = ladder.run(path, sizes=chosen, device=device, budget=budget, rounds=rounds,
                         progress=lambda step: click.echo(f"timing {step}", err=True))
-    bench_report.to_table(result)
+    views.to_table(result)
     if json_file is not None:
-        json_file.write_text(bench_report.to_json(result))
+        json_file.write_text(views.to_json(result))
     if plot_file is not None:
-        bench_report.plot(result, plot_file)
+        views.plot(result, plot_file)
         click.echo(f"wrote {plot_file}", err=True)
 
 
@@ -189,7 +190,7 @@ def student_template(out_dir: Path) -> None:
     solutions, the hidden suites or a secret. docs/student-template.md says
     how to publish it.
     """
-    from autograder import student_template as template
+    from autograder.course import student_template as template
 
     try:
         written = template.build(out_dir)
@@ -208,7 +209,7 @@ def render(report_file: Path, fmt: str, output: Path | None) -> None:
 
     One grading, several views of it: no second run that could differ.
     """
-    from autograder import report_file as saved
+    from autograder.report import saved
 
     try:
         result = saved.read(report_file)
@@ -225,7 +226,7 @@ def render(report_file: Path, fmt: str, output: Path | None) -> None:
               help="Only the failing items of this page of ten (GitHub's limit per step).")
 def annotate(report_file: Path, folder: str, page: int | None) -> None:
     """Print a GitHub Actions `::error` annotation for each item that lost points."""
-    from autograder import annotations, report_file as saved
+    from autograder.report import annotations, saved
 
     try:
         result = saved.read(report_file)
@@ -251,7 +252,7 @@ def batch_command(submissions: Path, out: Path, workers: int | None, timeout: fl
     import os
     import signal
 
-    from autograder import batch
+    from autograder.hosts import batch
 
     signal.signal(signal.SIGTERM, batch.interrupt)
     try:
@@ -274,7 +275,7 @@ def gradescope_bundle(out: Path) -> None:
     hidden suites, the reference solutions and the pinned requirements.
     docs/gradescope.md says how to upload and test it.
     """
-    from autograder.gradescope import bundle
+    from autograder.hosts.gradescope import bundle
 
     if not out.parent.is_dir():
         raise click.ClickException(f"{out.parent} is not a folder.")
@@ -303,15 +304,16 @@ def gradebook(course_dir: Path, assignment: str, db_url: str | None, students: t
     """
     from nbgrader.api import MissingEntry
 
-    from autograder import grading, nbgrader_gradebook
+    from autograder.grading import pipeline
+    from autograder.hosts import gradebook
 
-    coursedir = nbgrader_gradebook.course_directory(course_dir, db_url)
-    if not nbgrader_gradebook.database_exists(coursedir.db_url):
+    coursedir = gradebook.course_directory(course_dir, db_url)
+    if not gradebook.database_exists(coursedir.db_url):
         raise click.ClickException(f"no gradebook at {coursedir.db_url}: run `nbgrader "
                                    "generate_assignment` and `nbgrader autograde` first, or pass --db.")
     status = 0
     try:
-        for result in nbgrader_gradebook.update(coursedir, assignment, students):
+        for result in gradebook.update(coursedir, assignment, students):
             if result.ok:
                 click.echo(f"{result.student}: {result.score:g}/{result.max_score:g} sandbox points "
                            f"written to {result.written} test cells"
@@ -322,7 +324,7 @@ def gradebook(course_dir: Path, assignment: str, db_url: str | None, students: t
                 click.echo(f"{result.student}: {message}", err=True)
     except MissingEntry:
         raise click.ClickException(f"the gradebook has no assignment '{assignment}'.") from None
-    except grading.GraderError as exc:
+    except pipeline.GraderError as exc:
         click.echo(f"grader failure: {exc}", err=True)
         sys.exit(3)
     sys.exit(status)
@@ -339,7 +341,7 @@ def gradebook(course_dir: Path, assignment: str, db_url: str | None, students: t
 )
 def notebooks(check: bool, into: Path | None) -> None:
     """Regenerate the nbgrader notebooks: source/foundations/, then release/ by nbgrader."""
-    from autograder import notebook_release
+    from autograder.course import notebook_release
 
     target = into if into is not None else notebook_release.ROOT
     try:
@@ -382,7 +384,7 @@ def fetch_students_command(roster_file: Path, into: Path, server_url: str, timeo
     """
     import os
 
-    from autograder import fetch_students, roster
+    from autograder.hosts.github import fetch_students, roster
 
     try:
         entries = roster.read(roster_file)
@@ -422,8 +424,8 @@ def post_feedback(out: Path, roster_file: Path, record_file: Path, context: str)
     everything there was to post is posted; 1 when GitHub refused or did not
     answer for a student (the others are still posted), or the input is bad.
     """
-    from autograder import feedback, fetch_students, roster
-    from autograder.github_api import GitHub, GitHubError
+    from autograder.hosts.github import feedback, fetch_students, roster
+    from autograder.hosts.github.api import GitHub, GitHubError
 
     try:
         entries = roster.read(roster_file)

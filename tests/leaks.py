@@ -11,7 +11,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from autograder import stubs
+from autograder.course import stubs
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")

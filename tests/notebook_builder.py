@@ -13,8 +13,9 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-from autograder import catalogue, module_parts
+from autograder import catalogue
 from conftest import SOLUTIONS
+from autograder.course import module_parts
 
 
 def _meta(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: int | None = None):
@@ -27,7 +28,7 @@ def _meta(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: i
 
 def test_cell_source(item_id: str) -> str:
     return ("### BEGIN HIDDEN TESTS\n"
-            "from autograder.notebook import grade_item\n"
+            "from autograder.hosts.notebook_kernel import grade_item\n"
             f'grade_item("{item_id}")\n'
             "### END HIDDEN TESTS\n"
             f'check("{item_id}")')

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from autograder import batch, batch_reports, catalogue
+from autograder import catalogue
 from conftest import EXERCISES, ROOT, SOLUTIONS
+from autograder.hosts import batch, batch_reports
 
 NEURONS = catalogue.items_of("neurons")
 

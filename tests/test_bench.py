@@ -144,8 +144,8 @@ def test_bad_size_is_a_usage_error(size):
 def test_synchronised_batches_wait_for_the_device_and_stay_timed():
     """The CUDA path's batch (calls, then one element read back from the
     device) exercised on the CPU, where it must still time the calls."""
-    from autograder import bench as ladder
-    from autograder.sandbox.parent import Submission
+    from autograder.bench import measure as ladder
+    from autograder.sandbox.client import Submission
 
     a, b = ladder.inputs(ladder.Size(2, 40, 3))
     child = Submission(ladder.MODULE, SOLUTIONS)

@@ -21,13 +21,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from autograder import batch_reports, catalogue, feedback, fetch_students
+from autograder import catalogue
 from autograder.cli import main
-from autograder.github_api import GitHub, GitHubError
+from autograder.hosts.github.api import GitHub, GitHubError
 from autograder.safe_text import markdown
 from conftest import EXERCISES, ROOT, SOLUTIONS
 from fake_github import FakeGitHub
 from workflows import LINTERS, SHA_PIN, all_steps, lint, triggers, uses
+from autograder.hosts import batch_reports
+from autograder.hosts.github import feedback, fetch_students
 
 STUDENTS_TOKEN = "ghs_" + "s3cretStudents" * 3
 FEEDBACK_TOKEN = "github_pat_" + "s3cretFeedback" * 3

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from autograder import catalogue
-from autograder.generate import stale_files
+from autograder.course.generate import stale_files
 from conftest import EXERCISES, ROOT, SOLUTIONS, load_module
 
 

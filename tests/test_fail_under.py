@@ -10,12 +10,13 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from autograder import catalogue, grading
+from autograder import catalogue
 from autograder.cli import main
-from autograder.report import Report, TestResult, score_item
-from autograder.sandbox import server
+from autograder.report.model import Report, TestResult, score_item
+from autograder.sandbox import forkserver_client
 from conftest import ROOT, SOLUTIONS
 from junit_schema import REQUIRED_BUT_ERRORS, problems
+from autograder.grading import pipeline
 
 
 def made_up_report(points_lost_on: set[str]) -> Report:
@@ -29,8 +30,8 @@ def graded_82(monkeypatch) -> float:
     """`grade` sees a report of 82/90 (neuron, relu, dense and dense_python lost), without grading."""
     report = made_up_report({"neuron", "relu", "dense", "dense_python"})
     assert report.score == 82
-    monkeypatch.setattr(grading, "grade", lambda folder, **options: report)
-    monkeypatch.setattr(server, "fork_server", lambda: None)  # nothing to grade for real
+    monkeypatch.setattr(pipeline, "grade", lambda folder, **options: report)
+    monkeypatch.setattr(forkserver_client, "fork_server", lambda: None)  # nothing to grade for real
     return report.score
 
 
@@ -52,7 +53,7 @@ def test_below_the_gate_says_so_after_the_report(graded_82):
 
 @pytest.mark.parametrize("fail_under", ["-1", "many", "90.5"])
 def test_a_bad_gate_is_a_usage_error_before_grading(monkeypatch, fail_under):
-    monkeypatch.setattr(grading, "grade", lambda folder, **options: pytest.fail("graded despite a usage error"))
+    monkeypatch.setattr(pipeline, "grade", lambda folder, **options: pytest.fail("graded despite a usage error"))
     result = CliRunner().invoke(main, ["grade", str(SOLUTIONS), "--fail-under", fail_under])
     assert result.exit_code == 2
     assert "--fail-under" in result.output and "Traceback" not in result.output

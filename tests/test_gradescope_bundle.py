@@ -93,7 +93,7 @@ def test_the_zip_holds_what_grading_needs_and_nothing_else(names):
         *SCRIPTS, "pyproject.toml", "constraints.txt", "README.md", "autograder", "solutions"}
     assert {n for n in names if n.startswith("solutions/")} == {
         f"solutions/{path.name}" for path in SOLUTIONS.glob("*.py")}
-    scripts_copies = {f"autograder/gradescope/{script}" for script in SCRIPTS}
+    scripts_copies = {f"autograder/hosts/gradescope/{script}" for script in SCRIPTS}
     assert tracked("autograder") - scripts_copies <= set(names)  # every file of the package
     for module in catalogue.modules():
         assert f"autograder/hidden/test_{module}.py" in names

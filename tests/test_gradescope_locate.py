@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.gradescope.locate import work_in
-from autograder.gradescope.run import note_for
+from autograder.hosts.gradescope.locate import work_in
+from autograder.hosts.gradescope.run import note_for
 
 
 def upload(root: Path, *files: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import catalogue
-from autograder.report import Report, TestResult, score_item, to_junit
+from autograder.report.model import Report, TestResult, score_item, to_junit
 from junit_schema import REQUIRED_BUT_ERRORS, problems
 
 

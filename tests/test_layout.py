@@ -9,12 +9,11 @@ from autograder import paths
 
 # Files shipped beyond the package (to students, into notebooks' folders,
 # into exercises/): they find their neighbours on their own.
-SHIPPED = ("student", "notebook_files", "public")
+SHIPPED = (paths.PACKAGE / "course" / "student", paths.PACKAGE / "course" / "notebook_files", paths.PUBLIC)
 
 
 def package_sources() -> list[Path]:
-    return [p for p in sorted(paths.PACKAGE.rglob("*.py"))
-            if p.relative_to(paths.PACKAGE).parts[0] not in SHIPPED]
+    return [p for p in sorted(paths.PACKAGE.rglob("*.py")) if not any(p.is_relative_to(s) for s in SHIPPED)]
 
 
 def climbs_from_file(node: ast.AST) -> bool:

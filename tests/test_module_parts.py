@@ -6,8 +6,9 @@ import ast
 
 import pytest
 
-from autograder import catalogue, module_parts
+from autograder import catalogue
 from conftest import SOLUTIONS, load_module
+from autograder.course import module_parts
 
 
 def top_level_names(code: str) -> set[str]:

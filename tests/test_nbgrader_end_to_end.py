@@ -31,8 +31,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import catalogue, notebook_release
+from autograder import catalogue
 from conftest import ROOT
+from autograder.course import notebook_release
 
 ASSIGNMENT = "foundations"
 NEURONS = "01_neurons.ipynb"

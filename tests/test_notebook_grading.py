@@ -25,10 +25,11 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import determine_grade
 from sqlalchemy.exc import SAWarning
 
-from autograder import catalogue, grading, notebook_grading
+from autograder import catalogue
 from conftest import ROOT, SOLUTIONS
 from grading_support import grade, scores
 import notebook_builder as nb
+from autograder.grading import from_notebooks, pipeline
 
 DAMAGED = ("neurons", "broadcasting", "initialization", "loss", "backprop")
 
@@ -53,7 +54,7 @@ def items_of(*modules: str) -> set[str]:
 
 def notes(report: dict, item_id: str) -> list[str]:
     item = next(i for i in report["items"] if i["id"] == item_id)
-    return [t["message"] for t in item["tests"] if t["name"] == notebook_grading.NOTE]
+    return [t["message"] for t in item["tests"] if t["name"] == from_notebooks.NOTE]
 
 
 # -- the reference and the untouched notebooks ------------------------------------------
@@ -156,14 +157,14 @@ def test_an_invalid_notebook_alone_gives_a_complete_report(tmp_path):
 
 def test_a_folder_with_module_files_is_graded_as_modules(tmp_path):
     nb.write(nb.source_notebook("loss"), tmp_path, "loss")
-    assert notebook_grading.is_notebook_submission(tmp_path)
+    assert from_notebooks.is_notebook_submission(tmp_path)
     (tmp_path / "loss.py").write_text((SOLUTIONS / "loss.py").read_text())
-    assert not notebook_grading.is_notebook_submission(tmp_path)
+    assert not from_notebooks.is_notebook_submission(tmp_path)
 
 
 def test_unknown_modules_are_refused():
     with pytest.raises(ValueError, match="nonsense"):
-        grading.grade(SOLUTIONS, modules=("nonsense",))
+        pipeline.grade(SOLUTIONS, modules=("nonsense",))
 
 
 # -- nbgrader: the gradebook command and grade_item in a kernel -------------------------
@@ -257,7 +258,7 @@ def test_grade_item_in_a_kernel_prints_to_stdout_and_scores_like_the_gradebook(c
     folder = root / "submitted" / "alice" / "foundations"
     notebook = nbformat.read(folder / nb.file_name("loss"), as_version=4)
     nb.answer_cell(notebook, "loss_checks").source = \
-        "from autograder.notebook import graded_score as check"  # what nbchecks.check returns
+        "from autograder.hosts.notebook_kernel import graded_score as check"  # what nbchecks.check returns
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(folder)}}).execute()
     for item_id in ("mse", "squeeze_last"):

@@ -12,9 +12,10 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder import catalogue, module_parts, notebook_release, notebook_source
+from autograder import catalogue
 from autograder.cli import main
 from conftest import ROOT, SOLUTIONS
+from autograder.course import module_parts, notebook_release, notebook_source
 
 SOURCE = ROOT / "source" / "foundations"
 RELEASE = ROOT / "release" / "foundations"
@@ -56,7 +57,7 @@ def test_every_item_once_with_answer_and_test_cells(source):
             assert (tests["grade"], tests["solution"], tests["locked"]) == (True, False, True)
             assert tests["points"] == item.points, item.id
             assert cells[f"{item.id}_tests"].source == (
-                "### BEGIN HIDDEN TESTS\nfrom autograder.notebook import grade_item\n"
+                "### BEGIN HIDDEN TESTS\nfrom autograder.hosts.notebook_kernel import grade_item\n"
                 f'grade_item("{item.id}")\n### END HIDDEN TESTS\ncheck("{item.id}")'
             )
     all_ids = [gid for nb in source.values() for gid in graded(nb)]
@@ -186,9 +187,9 @@ CHECKS_SCRIPT = textwrap.dedent("""
         results["empty"] = "no error"
     except AssertionError as exc:
         results["empty"] = str(exc)
-    grading = types.ModuleType("autograder.notebook")
+    grading = types.ModuleType("autograder.hosts.notebook_kernel")
     grading.graded_score = lambda item_id: 1.5 if item_id == "relu" else None
-    sys.modules["autograder.notebook"] = grading
+    sys.modules["autograder.hosts.notebook_kernel"] = grading
     results["graded"] = check("relu", {})
     print("RESULTS" + json.dumps(results))
 """)

@@ -9,9 +9,10 @@ import sys
 
 import pytest
 
-from autograder import catalogue, public_run
-from autograder.stubs import make_stub
+from autograder import catalogue
+from autograder.course.stubs import make_stub
 from conftest import EXERCISES, ROOT, SOLUTIONS
+from autograder.hosts import public_run
 
 
 def statuses(summary) -> dict[str, str]:

@@ -26,15 +26,18 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from rich.console import Console
 
-from autograder import annotations, batch, batch_reports, bench, bench_report, catalogue, notebook, safe_text
-from autograder.gradescope import locate, run
-from autograder.report import (Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown,
+from autograder import catalogue, safe_text
+from autograder.hosts.gradescope import locate, run
+from autograder.report.model import (Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown,
                                to_table)
 from autograder.safe_text import (ELLIPSIS, MESSAGE_LIMIT, NAME_LIMIT, clean, csv_cell, markdown, markdown_code,
                                   terminal)
 from conftest import ROOT, SOLUTIONS
 from grading_support import grade
 from junit_schema import problems
+from autograder.bench import measure, views
+from autograder.hosts import batch, batch_reports, notebook_kernel
+from autograder.report import annotations
 
 GRADESCOPE_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.json").read_text())
 
@@ -305,7 +308,7 @@ def test_annotations_stay_one_workflow_command_each(text):
 @FUZZ
 def test_notebook_feedback_and_batch_lines_are_printable(text):
     item = raw_report(text).items[2]
-    lines = notebook.summary(item, "a hint").splitlines()
+    lines = notebook_kernel.summary(item, "a hint").splitlines()
     assert all(line.isprintable() for line in lines) and len(lines) == 3
     report = {"batch": {"student": text, "status": "error", "error": text, "seconds": 1.0}}
     assert batch.log_line(report).isprintable()
@@ -337,11 +340,11 @@ def test_gradescope_names_a_hostile_upload_folder_cleaned(tmp_path):
 @given(hostile_text)
 @FUZZ
 def test_the_bench_table_renders_plain_text(text):
-    failed = bench.Measurement("error", detail=text)
-    ladder = bench.Bench([bench.Row(bench.Size.parse("2x40x3"), "matmul_loops", failed, failed)],
+    failed = measure.Measurement("error", detail=text)
+    ladder = measure.Bench([measure.Row(measure.Size.parse("2x40x3"), "matmul_loops", failed, failed)],
                          "cpu", 1.0, 1, "exercises", student_note=text)
     console = Console(file=io.StringIO(), width=160)
-    bench_report.to_table(ladder, console)
+    views.to_table(ladder, console)
     assert "\x1b" not in console.file.getvalue()
 
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from autograder import catalogue
-from autograder.report import Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown
+from autograder.report.model import Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown
 
 # Gradescope's results.json, as its autograder documentation describes it.
 GRADESCOPE_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.json").read_text())

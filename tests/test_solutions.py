@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from autograder import catalogue
-from autograder.stubs import regions
+from autograder.course.stubs import regions
 from conftest import SOLUTIONS, load_module
 
 ALLOWED_THIRD_PARTY = {"torch", "numpy", "sympy"}

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from autograder import catalogue
-from autograder.stubs import StubError, make_stub, regions
+from autograder.course.stubs import StubError, make_stub, regions
 
 SOURCE = textwrap.dedent('''\
     """A made-up neurons module."""

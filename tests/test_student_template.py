@@ -21,14 +21,15 @@ from click.testing import CliRunner
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from autograder import annotations, catalogue, student_template
-from autograder import generate as generator
+from autograder import catalogue
 from autograder.cli import main
-from autograder.report import ItemResult, Report, TestResult, to_json, to_markdown
-from autograder.student.progress_report import PAGE_SIZE
+from autograder.course.student.progress_report import PAGE_SIZE
+from autograder.report.model import ItemResult, Report, TestResult, to_json, to_markdown
 from conftest import SOLUTIONS
 from leaks import find_leaks
 from workflows import LINTERS, SHA_PIN, TOKEN_SHAPES, lint, triggers, uses
+from autograder.course import generate as generator, student_template
+from autograder.report import annotations
 
 WORKFLOW = student_template.WORKFLOW
 SCRIPT = student_template.PROGRESS_REPORT

@@ -21,12 +21,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import batch, catalogue, notebook_grading, submission_files
-from autograder.gradescope.locate import work_in
-from autograder.submission_files import MODULE_LIMIT, SubmissionFileError, read_regular
+from autograder import catalogue
+from autograder.grading.submission_files import MODULE_LIMIT, SubmissionFileError, read_regular
+from autograder.hosts.gradescope.locate import work_in
 from conftest import EXERCISES, ROOT, SOLUTIONS
 from grading_support import grade, scores
 import notebook_builder as nb
+from autograder.grading import from_notebooks, submission_files
+from autograder.hosts import batch
 
 SOURCE_NOTEBOOKS = ROOT / "source" / "foundations"
 QUICK = 10  # seconds: far more than any of these reads takes, far less than a stall
@@ -142,7 +144,7 @@ def test_staging_copies_regular_module_files_and_says_why_it_refused_the_others(
 # -- notebooks -----------------------------------------------------------------------------
 
 
-def notes_of(answers: notebook_grading.Answers) -> list[str]:
+def notes_of(answers: from_notebooks.Answers) -> list[str]:
     return [note for notes in answers.notes.values() for note in notes] + answers.problems
 
 
@@ -150,7 +152,7 @@ def test_a_hidden_file_read_as_a_notebook_is_never_quoted(tmp_path):
     secret = (SOLUTIONS / "matmul.py").read_text()
     path = tmp_path / nb.file_name("matmul")
     path.write_text(secret)
-    answers = notebook_grading.read_answers([path])
+    answers = from_notebooks.read_answers([path])
     (note,) = set(notes_of(answers))
     assert re.fullmatch(rf"{path.name} could not be read as a notebook: it is not valid JSON "
                         r"\(line \d+, column \d+\); its answers count as missing", note), note
@@ -163,7 +165,7 @@ def test_a_hidden_file_read_as_a_notebook_is_never_quoted(tmp_path):
 def test_a_grade_id_that_is_not_a_string_is_no_answer_cell(tmp_path, grade_id):
     notebook = nb.source_notebook("neurons")
     nb.answer_cell(notebook, "relu").metadata["nbgrader"]["grade_id"] = grade_id
-    answers = notebook_grading.read_answers([nb.write(notebook, tmp_path, "neurons")])
+    answers = from_notebooks.read_answers([nb.write(notebook, tmp_path, "neurons")])
     assert "relu" not in answers.code and "neuron" in answers.code
     assert any(f"grade_id is a {type(grade_id).__name__}, not a string" in n for n in answers.notes["relu"])
 
@@ -178,15 +180,15 @@ def test_malformed_cells_cost_only_themselves(tmp_path):
     notebook["cells"] += [4, "text", None]
     path = tmp_path / nb.file_name("neurons")
     path.write_text(json.dumps(notebook))
-    answers = notebook_grading.read_answers([path])
+    answers = from_notebooks.read_answers([path])
     assert sorted(answers.code) == ["dense_python", "neuron", "transpose"]
     assert any("source that is not text" in n for n in answers.notes["relu"])
 
     path.write_text(json.dumps({**notebook, "cells": {"relu": "x"}}))
-    assert any("its cells are not a list" in n for n in notes_of(notebook_grading.read_answers([path])))
+    assert any("its cells are not a list" in n for n in notes_of(from_notebooks.read_answers([path])))
     for damage in ("[1, 2]", '{"nbformat": [4]}', '{"nbformat": 3}', "[" * 100_000):
         path.write_text(damage)
-        notes = notes_of(notebook_grading.read_answers([path]))
+        notes = notes_of(from_notebooks.read_answers([path]))
         assert any("could not be read as a notebook" in n for n in notes), damage[:20]
 
 
@@ -194,28 +196,28 @@ def test_a_link_or_fifo_among_notebooks_is_named_and_not_read(tmp_path):
     source = next(SOURCE_NOTEBOOKS.glob("*_loss.ipynb"))
     (tmp_path / source.name).symlink_to(source)
     os.mkfifo(tmp_path / nb.file_name("neurons"))
-    assert notebook_grading.is_notebook_submission(tmp_path)
-    answers = within(QUICK, lambda: notebook_grading.read_answers(notebook_grading.notebooks_in(tmp_path)))
+    assert from_notebooks.is_notebook_submission(tmp_path)
+    answers = within(QUICK, lambda: from_notebooks.read_answers(from_notebooks.notebooks_in(tmp_path)))
     assert answers.code == {}
     assert any("symbolic link" in n for n in answers.notes["mse"])
     assert any("FIFO" in n for n in answers.notes["relu"])
 
 
 def test_an_oversized_notebook_is_refused_with_its_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(notebook_grading, "NOTEBOOK_LIMIT", 1000)
+    monkeypatch.setattr(from_notebooks, "NOTEBOOK_LIMIT", 1000)
     path = nb.write(nb.source_notebook("neurons"), tmp_path, "neurons")
     size = path.stat().st_size
     assert size > 1000
-    answers = notebook_grading.read_answers([path])
+    answers = from_notebooks.read_answers([path])
     assert answers.code == {}
     assert any(f"{size:,} bytes, over the limit of 1,000" in n for n in answers.notes["relu"])
 
 
 def test_a_link_among_module_files_makes_a_module_folder(tmp_path):
     nb.write(nb.source_notebook("loss"), tmp_path, "loss")
-    assert notebook_grading.is_notebook_submission(tmp_path)
+    assert from_notebooks.is_notebook_submission(tmp_path)
     (tmp_path / "loss.py").symlink_to(SOLUTIONS / "loss.py")
-    assert not notebook_grading.is_notebook_submission(tmp_path)  # graded as modules: the link is refused
+    assert not from_notebooks.is_notebook_submission(tmp_path)  # graded as modules: the link is refused
 
 
 # -- batch and Gradescope --------------------------------------------------------------------

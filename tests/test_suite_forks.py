@@ -1,4 +1,4 @@
-"""Grading groups of modules in parallel forks (autograder/suite_forks.py)."""
+"""Grading groups of modules in parallel forks (autograder/grading/forks.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ import time
 
 import pytest
 
-from autograder import catalogue, suite_forks
+from autograder import catalogue
 from conftest import EXERCISES, ROOT, SOLUTIONS
 from grading_support import grade
+from autograder.grading import forks
 
 MODULES = list(catalogue.modules())
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3, 4, 11, 50])
 def test_split_grades_every_module_once_in_course_order(jobs):
-    groups = suite_forks.split(MODULES, jobs)
+    groups = forks.split(MODULES, jobs)
     assert len(groups) == min(jobs, len(MODULES))
     assert sorted(m for g in groups for m in g) == sorted(MODULES)
     for group in groups:
@@ -29,21 +30,21 @@ def test_split_grades_every_module_once_in_course_order(jobs):
 
 
 def test_split_balances_the_cost():
-    costs = [sum(suite_forks.COST[m] for m in g) for g in suite_forks.split(MODULES, 2)]
-    assert max(costs) - min(costs) <= max(suite_forks.COST.values()) / 2, costs
-    assert set(suite_forks.COST) == set(MODULES)  # every suite has a measured cost
+    costs = [sum(forks.COST[m] for m in g) for g in forks.split(MODULES, 2)]
+    assert max(costs) - min(costs) <= max(forks.COST.values()) / 2, costs
+    assert set(forks.COST) == set(MODULES)  # every suite has a measured cost
 
 
 def test_split_of_a_few_modules():
-    assert suite_forks.split(["loss"], 4) == [["loss"]]
-    assert suite_forks.split([], 2) == []
+    assert forks.split(["loss"], 4) == [["loss"]]
+    assert forks.split([], 2) == []
 
 
 def test_each_group_runs_once_and_answers_in_order():
     def run(group):
         return {"group": group, "pid": os.getpid()}
 
-    results = suite_forks.run_groups([["a"], ["b"], ["c"]], run)
+    results = forks.run_groups([["a"], ["b"], ["c"]], run)
     assert [r["group"] for r in results] == [["a"], ["b"], ["c"]]
     assert results[0]["pid"] == os.getpid()  # the first group runs here
     assert len({r["pid"] for r in results}) == 3
@@ -57,7 +58,7 @@ def test_a_failing_fork_is_reported_not_lost():
             os._exit(3)
         return {"fine": True}
 
-    fine, raised, exited = suite_forks.run_groups([["fine"], ["raises"], ["exits"]], run)
+    fine, raised, exited = forks.run_groups([["fine"], ["raises"], ["exits"]], run)
     assert fine == {"fine": True}
     assert "RuntimeError: boom" in raised["problems"][0]
     assert "ended without results" in exited["problems"][0]
@@ -69,7 +70,7 @@ def test_a_fork_dies_with_the_grader(tmp_path):
     pid_file = tmp_path / "fork.pid"
     script = textwrap.dedent(f"""
         import os, time
-        from autograder import suite_forks
+        from autograder.grading import forks
 
         def run(group):
             if group == ["fork"]:
@@ -77,7 +78,7 @@ def test_a_fork_dies_with_the_grader(tmp_path):
             time.sleep(60)
             return {{}}
 
-        suite_forks.run_groups([["here"], ["fork"]], run)
+        forks.run_groups([["here"], ["fork"]], run)
     """)
     grader = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     try:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from autograder.hidden import checks
-from autograder.sandbox.parent import Outcome, Timed
+from autograder.sandbox.client import Outcome, Timed
 
 
 class FakeChild:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import torch
 
 from autograder.sandbox import tracer, wire
+from autograder.sandbox.client import ChildGone, Outcome, Remote, StudentError, Submission, Transposed
 from autograder.sandbox.failures import ChildTimedOut, TimedOut
-from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError, Submission, Transposed
 
 # One tolerance for the whole grader, as in micrograd's tests.
 ATOL = {torch.float32: 1e-4, torch.float64: 1e-9, torch.float16: 1e-2}

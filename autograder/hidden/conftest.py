@@ -1,6 +1,6 @@
 """Fixtures of the hidden suites: the student's module in a child, the reference.
 
-The grader's runner (autograder/grading.py) passes the submission's folder as
+The grader's runner (autograder/grading/pipeline.py) passes the submission's folder as
 `--submission`. Each hidden test file names its module in `MODULE`; its tests
 get `sub` (the student's module behind the sandbox), `ref_child` (the
 reference in an identical sandbox, for fair timings and device runs) and
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.paths import SOLUTIONS
-from autograder.sandbox.parent import Submission
+from autograder.sandbox.client import Submission
 
 
 _children: dict[tuple[str, str], Submission] = {}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
-from autograder.sandbox.parent import Grad, Seed, Transposed
+from autograder.sandbox.client import Grad, Seed, Transposed
 
 MODULE = "autograd_function"
 graded = settings(graded, report_multiple_bugs=False)  # one readable failure, not a group

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
 from autograder.sandbox import wire
-from autograder.sandbox.parent import Outcome, Remote
+from autograder.sandbox.client import Outcome, Remote
 
 MODULE = "backprop"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, randn
 from autograder.hidden.strategies import graded as _graded
-from autograder.sandbox.parent import Transposed
+from autograder.sandbox.client import Transposed
 
 MODULE = "einsum"
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
 from autograder.sandbox import wire
-from autograder.sandbox.parent import Outcome, Seed, Transposed
+from autograder.sandbox.client import Outcome, Seed, Transposed
 
 MODULE = "initialization"
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
-from autograder.sandbox.parent import ChildGone, Outcome, Remote, StudentError
+from autograder.sandbox.client import ChildGone, Outcome, Remote, StudentError
 
 MODULE = "layers"
 

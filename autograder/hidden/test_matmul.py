@@ -10,7 +10,7 @@ from hypothesis import given
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import graded, matmul_pairs, randn
-from autograder.sandbox.parent import Transposed
+from autograder.sandbox.client import Transposed
 
 MODULE = "matmul"
 VARIANTS = ("matmul_loops", "matmul_elementwise", "matmul_broadcast", "matmul_einsum")

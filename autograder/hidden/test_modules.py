@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
-from autograder.sandbox.parent import Remote, Transposed
+from autograder.sandbox.client import Remote, Transposed
 
 MODULE = "modules"
 graded = settings(graded, report_multiple_bugs=False)  # one readable failure, not a group

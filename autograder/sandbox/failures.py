@@ -2,7 +2,7 @@
 the text of a message (a student's own exception may say "timeout").
 
 `ChildGone` and `ChildTimedOut` are raised by the grader's side of a child's
-connection (parent.py); `TimedOut` is the check failure the hidden suites
+connection (client.py); `TimedOut` is the check failure the hidden suites
 raise for a call that ran out of time, which the grading pipeline reads
 back from pytest to mark the item "timeout".
 """

@@ -1,4 +1,4 @@
-# Generated from autograder/notebook_files/nbchecks.py by `python -m autograder notebooks`.
+# Generated from autograder/course/notebook_files/nbchecks.py by `python -m autograder notebooks`.
 # Do not edit: your changes would be overwritten.
 """Visible checks for the notebooks: `check("<item id>")`.
 
@@ -8,7 +8,7 @@ check. While you work it raises AssertionError naming the checks that fail,
 and returns None when they all pass.
 
 During `nbgrader autograde` the test cell first grades the item with the
-hidden tests (`autograder.notebook.grade_item`); `check` then returns that
+hidden tests (`autograder.hosts.notebook_kernel.grade_item`); `check` then returns that
 score, which nbgrader takes as the cell's (partial) credit, and never raises.
 
 Needs only pytest (and whatever the tests import: torch, numpy, sympy).
@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-GRADING_MODULE = "autograder.notebook"  # present only inside the autograder's kernel
+GRADING_MODULE = "autograder.hosts.notebook_kernel"  # present only inside the autograder's kernel
 NO_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 

@@ -1,0 +1,350 @@
+"""Grade every submission of a course, in parallel, resumably.
+
+A student is a direct child of the submissions folder: a folder of modules or
+a notebook (`*.ipynb`); hidden entries are skipped. Each submission is graded
+by its own `python -m autograder grade` process, so it gets its own fork
+server and sandbox, and a crash or a hang costs that student only. Reports
+land in OUT/<student>.json as each one finishes (see autograder/hosts/batch_reports.py);
+a rerun skips every student whose report graded the same content.
+
+A student entry that is a symbolic link is never followed: that student gets
+an `error` report saying so. Hashing a submission opens only its regular
+files (`submission_files.read_regular`), so a FIFO or a link to /dev/zero in
+one student's folder cannot stall or stop the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from autograder.grading.submission_files import NOTEBOOK_LIMIT, SubmissionFileError, kind, read_regular
+from autograder.hosts import batch_reports as reports
+from autograder.safe_text import NAME_LIMIT, clean
+
+# One group of modules per grader: the batch already runs one grader per core,
+# and whole submissions in parallel scale better than a submission's modules.
+GRADE = [sys.executable, "-m", "autograder", "grade", "--jobs", "1"]
+GRACE = 5.0  # seconds a killed grader's fork server gets to kill its own children
+# What fingerprint() reads at most; a submission is a dozen small files. A
+# larger file (no grader reads more than NOTEBOOK_LIMIT) is hashed by its size
+# and time instead, and entries past the count are left out (the top-level
+# ones, all a grader reads, come first).
+MAX_HASHED_FILES = 10_000
+MAX_HASHED_BYTES = 256 * 2**20
+
+
+class BatchError(RuntimeError):
+    """Input the batch cannot work with; the message says what to change."""
+
+
+class Stopped(RuntimeError):
+    """The batch was interrupted while this student was being graded."""
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str
+    path: Path
+
+
+def hidden(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__"
+
+
+def find_students(folder: Path, *, ignore: Path | None = None) -> list[Student]:
+    """Folders and notebooks directly in `folder`, sorted by student name.
+
+    A symbolic link is a student where a folder or notebook in its place
+    would be (it points to a folder, or its name ends in .ipynb); it is
+    looked at, never read (see grade()).
+    """
+    students: dict[str, Student] = {}
+    for entry in sorted(folder.iterdir()):
+        if hidden(entry.name) or (ignore is not None and entry.resolve() == ignore.resolve()):
+            continue
+        if entry.is_dir():  # stat() only: nothing is opened
+            name = entry.name
+        elif entry.suffix == ".ipynb":
+            name = entry.stem
+        else:
+            continue
+        if name in students:
+            raise BatchError(f"two submissions for student {name!r}: "
+                             f"{students[name].path.name} and {entry.name}; keep one")
+        students[name] = Student(name, entry)
+    return sorted(students.values(), key=lambda s: s.name)
+
+
+def content_hash(student: Student) -> str | None:
+    """What a kept report must have graded; None when the submission is unreadable."""
+    try:
+        return fingerprint(student.path)
+    except OSError:
+        return None
+
+
+def fingerprint(path: Path) -> str:
+    """SHA-256 over the names and bytes of the submission's visible files.
+
+    Nothing but a regular file is opened and no link is followed: a link
+    counts by its target's name, a FIFO or device by its kind.
+    """
+    digest = hashlib.sha256()
+    left = MAX_HASHED_BYTES
+    entries, cut = visible_entries(path)
+    for file in entries:
+        name = file.relative_to(path).as_posix() if file != path else file.name
+        what, data = hashed_content(file, left)
+        left -= len(data) if what is None else 0
+        # Lengths first, so no two different trees can hash the same bytes;
+        # a kind in words, where a regular file has its length, sets the rest apart.
+        # A name that is not UTF-8 keeps its own bytes (os.fsencode), as on the disk.
+        digest.update(f"{len(name)}:".encode() + os.fsencode(name)
+                      + f":{'' if what is None else what + ':'}{len(data)}:".encode())
+        digest.update(data)
+    if cut:
+        digest.update(b"and more entries than are hashed")
+    return digest.hexdigest()
+
+
+def visible_entries(path: Path) -> tuple[list[Path], bool]:
+    """The submission itself when it is not a folder, else every entry under
+    it but folders (a link to a folder is an entry, not entered), leaving out
+    hidden ones and caches; sorted, and whether some were left out: the first
+    MAX_HASHED_FILES met, top-level ones first."""
+    if not path.is_dir() or path.is_symlink():
+        return [path], False
+    found = []
+
+    def fail(error: OSError):
+        raise error
+
+    for here, folders, files in os.walk(path, onerror=fail):  # followlinks=False
+        folders[:] = sorted(f for f in folders if not hidden(f))
+        links = [f for f in folders if os.path.islink(os.path.join(here, f))]
+        found += [Path(here, name) for name in files + links if not hidden(name)]
+        if len(found) > MAX_HASHED_FILES:
+            return sorted(found[:MAX_HASHED_FILES]), True
+    return sorted(found), False
+
+
+def hashed_content(file: Path, left: int) -> tuple[str | None, bytes]:
+    """(None, the bytes) of a regular file read within `left` bytes; else
+    (what it is, a description): nothing else is ever opened."""
+    try:
+        info = os.lstat(file)
+    except FileNotFoundError:
+        return "gone", b""
+    if stat.S_ISLNK(info.st_mode):
+        return "link", os.fsencode(os.readlink(file))
+    if not stat.S_ISREG(info.st_mode):
+        return kind(info.st_mode), b""
+    if info.st_size > min(left, NOTEBOOK_LIMIT):
+        return "large", f"{info.st_size}:{info.st_mtime_ns}".encode()
+    try:
+        return None, read_regular(file, limit=min(left, NOTEBOOK_LIMIT))
+    except FileNotFoundError:
+        return "gone", b""
+    except SubmissionFileError as exc:  # changed meanwhile, or another name for a private file
+        return "refused", exc.reason.encode()
+
+
+class Graders:
+    """The grading processes now running, so an interrupt can stop them all."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.running: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def start(self, command: list[str]) -> subprocess.Popen:
+        with self.lock:
+            if self.stopped:
+                raise Stopped
+            # Its own session: a Ctrl-C reaches the batch only, which then stops it.
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True, start_new_session=True)
+            self.running.add(process)
+            return process
+
+    def finish(self, process: subprocess.Popen) -> None:
+        with self.lock:
+            self.running.discard(process)
+        if self.stopped and process.returncode != 0:
+            raise Stopped  # killed by stop_all: no verdict on this student
+
+    def stop_all(self) -> None:
+        with self.lock:
+            self.stopped = True
+            running = list(self.running)
+        for process in running:
+            kill(process)
+
+
+def kill(process: subprocess.Popen) -> None:
+    """Kill a grader and whatever is left of its process group.
+
+    The grader goes first: its fork server sees its input close and kills
+    the sandboxed children (in sessions of their own) before it exits itself.
+    """
+    try:
+        process.kill()
+    except ProcessLookupError:
+        pass
+    process.wait()
+    deadline = time.monotonic() + GRACE
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def grade(student: Student, sha256: str | None, *, timeout: float, graders: Graders,
+          command: list[str] = GRADE) -> dict:
+    """The student's report: the grader's JSON, or why there is none."""
+    started = time.monotonic()
+
+    def outcome(status: str, error: str = "", report: dict | None = None) -> dict:
+        # The grader's stderr can quote the submission: `error` is cleaned.
+        batch = {"student": student.name, "submission": str(student.path), "sha256": sha256,
+                 "status": status, "error": clean(error), "seconds": round(time.monotonic() - started, 2)}
+        return (report or {}) | {"batch": batch}
+
+    if sha256 is None:
+        return outcome(reports.ERROR, f"cannot read the submission: {unreadable(student.path)}")
+    if student.path.is_symlink():
+        return outcome(reports.ERROR, f"cannot read the submission: {student.path.name} is a symbolic "
+                                      "link, and links are not followed (hand in the folder or notebook itself)")
+    with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
+        output = Path(tmp) / "report.json"
+        try:
+            process = graders.start([*command, str(student.path), "--format", "json", "--output", str(output)])
+        except OSError as exc:  # out of processes or memory: this student only
+            return outcome(reports.ERROR, f"could not start the grader: {exc}")
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill(process)
+            graders.finish(process)
+            return outcome(reports.TIMEOUT, f"grading took longer than {timeout:g} s and was stopped")
+        graders.finish(process)
+        if process.returncode != 0:
+            return outcome(reports.ERROR, f"the grader exited with status {process.returncode}: "
+                                            + last_lines(stderr))
+        try:
+            report = json.loads(output.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return outcome(reports.ERROR, f"the grader wrote no readable report: {exc}")
+    return outcome(reports.GRADED, report=report)
+
+
+def unreadable(path: Path) -> str:
+    """Why hashing the submission failed, in the system's words."""
+    try:
+        fingerprint(path)
+    except OSError as exc:
+        return f"{exc.strerror or exc} ({path})"
+    return f"it changed while being read ({path})"
+
+
+def last_lines(text: str, count: int = 5) -> str:
+    """The end of a grader's stderr: where a traceback names what broke."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) or "(no message)"
+
+
+@dataclass
+class Summary:
+    graded: int = 0
+    failed: int = 0
+    kept: int = 0
+    csv: Path | None = None
+
+
+def run(submissions: Path, out: Path, *, workers: int, timeout: float,
+        console: Console | None = None) -> Summary:
+    """Grade what is not graded yet, then rebuild grades.csv from every report.
+
+    A KeyboardInterrupt stops the running graders and propagates; the reports
+    already written stay, and the next run resumes from them.
+    """
+    students = find_students(submissions, ignore=out)
+    if not students:
+        raise BatchError(f"no submissions in {submissions}: expected one folder or .ipynb per student")
+    out.mkdir(parents=True, exist_ok=True)
+    reports.remove_partial_files(out)
+    console = console or Console()
+    hashes = {s.name: content_hash(s) for s in students}
+    todo = [s for s in students if not reports.is_final(reports.load(out, s.name), hashes[s.name])]
+    summary = Summary(kept=len(students) - len(todo))
+    if summary.kept:
+        console.print(f"{summary.kept} of {len(students)} already graded (reports up to date): kept",
+                      markup=False, highlight=False, soft_wrap=True)
+
+    graders = Graders()
+    # Threads suffice: each one only waits on its grading process.
+    columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    # Off a terminal the bar is left out; the one line per student remains.
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        bar = progress.add_task("grading", total=len(todo))
+        futures = {pool.submit(grade_and_save, s, hashes[s.name], out, timeout, graders): s for s in todo}
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                report = future.result()
+                progress.advance(bar)
+                ok = report["batch"]["status"] == reports.GRADED
+                summary.graded += ok
+                summary.failed += not ok
+                # soft_wrap: one line per student, however long, for logs and greps.
+                progress.console.print(f"[{done}/{len(todo)}] {log_line(report)}",
+                                       markup=False, highlight=False, soft_wrap=True)
+        except BaseException:
+            graders.stop_all()
+            pool.shutdown(cancel_futures=True)
+            raise
+    summary.csv = reports.write_csv(out, [s.name for s in students])
+    return summary
+
+
+def grade_and_save(student: Student, sha256: str | None, out: Path, timeout: float,
+                   graders: Graders) -> dict:
+    report = grade(student, sha256, timeout=timeout, graders=graders)
+    reports.save(out, report)
+    return report
+
+
+def log_line(report: dict) -> str:
+    """A student's line in the log: names and errors cleaned (no escape sequence reaches a terminal)."""
+    batch = report["batch"]
+    if batch["status"] == reports.GRADED:
+        result = f"{report['score']:g}/{report['max_score']:g}"
+    else:
+        result = f"{batch['status']}: {clean(batch['error'])}"
+    return f"{clean(batch['student'], NAME_LIMIT)}: {result} ({batch['seconds']:.1f} s)"
+
+
+def interrupt(signum, frame) -> None:
+    """A SIGTERM handler: stop like Ctrl-C, so the graders are stopped too."""
+    raise KeyboardInterrupt

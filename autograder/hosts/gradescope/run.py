@@ -1,0 +1,110 @@
+"""Grade one Gradescope submission into results.json.
+
+    python -m autograder.hosts.gradescope.run SUBMISSION RESULTS
+
+run_autograder calls this with Gradescope's paths. The grading itself runs
+as a separate `python -m autograder grade` process, so that whatever happens
+to it (exit 3, a crash, a hang) this process is still there to write a
+results.json that says so: a student never sees a blank page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from autograder.hosts.gradescope import locate
+from autograder.paths import ROOT  # /autograder/source on Gradescope
+from autograder.safe_text import clean
+
+DEFAULT_TIMEOUT = 480.0  # seconds; under Gradescope's default limit of ten minutes, so we speak first
+
+FAILED = ("The autograder could not grade this submission. This is a fault of the "
+          "autograder, not of your code, and no points were given or taken: please "
+          "tell your course staff ({why}).")
+
+
+def grade_command(folder: Path, results: Path) -> list[str]:
+    return [sys.executable, "-m", "autograder", "grade", str(folder),
+            "--format", "gradescope", "--output", str(results)]
+
+
+def run_grader(folder: Path, results: Path, timeout: float) -> str | None:
+    """Run the grader; None when it wrote its results, else why it did not."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                                     os.environ.get("PYTHONPATH")])))
+    # its own session, so that a timeout stops the grader and everything it started
+    process = subprocess.Popen(grade_command(folder, results), cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        log, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        log, _ = process.communicate()
+        why = f"grading took more than {timeout:g} s"
+    else:
+        why = None if process.returncode == 0 else f"the grader exited with status {process.returncode}"
+    print(log, end="")  # run_autograder's output: instructors see it, students do not
+    if why is None and not is_results(results):
+        why = "the grader wrote no usable results.json"
+    return why
+
+
+def is_results(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("tests"), list)
+
+
+def failure_results(why: str) -> dict:
+    """A results.json Gradescope accepts, for a grading that did not happen."""
+    return {"score": 0.0, "output": FAILED.format(why=why), "visibility": "visible", "tests": []}
+
+
+def note_for(found: locate.Found, submission: Path) -> str:
+    """One line telling the student what was graded."""
+    if found.kind == "nothing":
+        names = ", ".join(sorted(locate.module_files()))
+        return (f"No module files ({names}) and no notebooks were found in your upload: "
+                "upload them at its top level or in an exercises/ folder.")
+    where = clean(found.path.relative_to(submission).as_posix())  # folder names are the student's
+    place = "at the top of your upload" if where == "." else f"in {where}/ of your upload"
+    return f"Graded the {found.kind} {place}."
+
+
+def add_note(results: Path, note: str) -> None:
+    data = json.loads(results.read_text())
+    data["output"] = f"{note}\n{data.get('output', '')}".rstrip("\n")
+    results.write_text(json.dumps(data, indent=2) + "\n")
+
+
+@click.command()
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), envvar="AUTOGRADER_TIMEOUT",
+              default=DEFAULT_TIMEOUT, show_default=True, help="Seconds before grading is stopped.")
+def main(submission: Path, results: Path, timeout: float) -> None:
+    """Grade the upload in SUBMISSION and write Gradescope's RESULTS file."""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.unlink(missing_ok=True)  # never hand back a stale file as this grading's result
+    found = locate.work_in(submission)
+    print(f"grading {found.path} ({found.kind})", flush=True)
+    why = run_grader(found.path, results, timeout)
+    if why is None:
+        add_note(results, note_for(found, submission))
+    else:
+        print(f"grader failure: {why}")
+        results.write_text(json.dumps(failure_results(why), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
