@@ -44,3 +44,112 @@ def test_timeouts_are_known_by_type_not_text():
 def test_the_paths_exist():
     for name in ("ROOT", "SOLUTIONS", "EXERCISES", "SOURCE", "HIDDEN", "PUBLIC"):
         assert getattr(paths, name).is_dir(), name
+
+
+# -- layers ----------------------------------------------------------------------
+
+# Bottom to top (docs/architecture.md): a module imports from its own folder
+# and from lower layers only; folders of one layer know nothing of each other.
+LAYERS = (
+    ("catalogue", "paths", "safe_text", "__init__"),
+    ("course",),
+    ("sandbox", "report"),
+    ("hidden", "public"),
+    ("grading",),
+    ("hosts", "bench"),
+    ("cli",),
+)
+# Top-level files that belong to a room: `python -m autograder` is the command
+# line, and notebook.py is the kernel's old import path (hosts/notebook_kernel.py).
+ROOM_OF_FILE = {"__main__": "cli", "notebook": "hosts"}
+RANK = {room: rank for rank, rooms in enumerate(LAYERS) for room in rooms}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(paths.ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """The grader's modules a file imports, at the top or inside a function."""
+    known = {module_name(p) for p in paths.PACKAGE.rglob("*.py")}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:  # `from autograder.grading import pipeline` names a module
+                candidate = f"{node.module}.{alias.name}"
+                found.add(candidate if candidate in known else node.module)
+    return {name for name in found if name in known and name != "autograder"}
+
+
+def room(module: str) -> str:
+    """The folder (or top-level file) a module lives in: `grading`, `cli` ..."""
+    parts = module.split(".")
+    name = parts[1] if len(parts) > 1 else "__init__"
+    return ROOM_OF_FILE.get(name, name)
+
+
+def import_graph() -> dict[str, set[str]]:
+    return {module_name(p): imported(p) - {module_name(p)} for p in sorted(paths.PACKAGE.rglob("*.py"))}
+
+
+def test_every_room_has_a_layer():
+    assert {room(m) for m in import_graph()} <= set(RANK)
+
+
+def against_layers(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{module} imports {target}" for module, targets in graph.items() for target in targets
+                  if room(module) != room(target) and RANK[room(target)] >= RANK[room(module)])
+
+
+def test_no_import_reaches_up_or_sideways():
+    wrong = against_layers(import_graph())
+    assert not wrong, "imports against the layers (docs/architecture.md):\n" + "\n".join(wrong)
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of two or more modules (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles():
+    assert cycles(import_graph()) == []
+
+
+def test_the_checks_can_fail():
+    """The two checks above see an upward import and a circle when there is one."""
+    graph = {"autograder.report.model": {"autograder.grading.pipeline"},
+             "autograder.grading.pipeline": {"autograder.report.model"}}
+    assert cycles(graph) == [["autograder.grading.pipeline", "autograder.report.model"]]
+    assert against_layers(graph) == ["autograder.report.model imports autograder.grading.pipeline"]
+    assert against_layers({"autograder.sandbox.child": {"autograder.report.model"}}) == [
+        "autograder.sandbox.child imports autograder.report.model"]  # sideways: one layer, two rooms

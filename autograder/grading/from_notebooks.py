@@ -1,11 +1,11 @@
-"""Grade notebooks in the release format by turning them back into modules.
+"""Turn notebooks in the release format back into modules (grading/pipeline.py grades them).
 
 Only the answer cells are taken from a student's notebook: a code cell whose
 nbgrader `grade_id` is an item id of the catalogue. Each module is rebuilt
 from the trusted setup code of its reference solution plus those answers
-(`module_parts.assemble`), written to a temporary folder and graded there by
-the ordinary grader, so a notebook scores exactly what the same code scores
-as a module file. Which module an answer belongs to comes from its grade_id,
+(`module_parts.assemble`) and written to a temporary folder, which the
+ordinary grader grades, so a notebook scores exactly what the same code
+scores as a module file. Which module an answer belongs to comes from its grade_id,
 never from the notebook's file name.
 
 What can go wrong with a notebook (unreadable JSON, a deleted or duplicated
@@ -24,19 +24,16 @@ import ast
 import json
 import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import click
 
 from autograder import catalogue
 from autograder.course import module_parts
 from autograder.grading import submission_files
 from autograder.grading.submission_files import NOTEBOOK_LIMIT, SubmissionFileError
 from autograder.paths import SOLUTIONS
-from autograder.report.model import Report, TestResult, score_item
+from autograder.report.model import Report, TestResult
 
 NOTE = "notebook"  # the name of the check that carries a notebook problem
 
@@ -239,33 +236,9 @@ def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
     return answers.modules
 
 
-def grade(path: Path, *, modules: tuple[str, ...] | None = None, quiet: bool = True,
-          jobs: int | None = None, budget: float | None = None) -> Report:
-    """The report for a notebook or a folder of notebooks."""
-    path = submission_files.submission_root(path)
-    return grade_notebooks(notebooks_in(path), modules=modules, quiet=quiet, jobs=jobs, budget=budget)
-
-
-def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None,
-                    quiet: bool = True, jobs: int | None = None, budget: float | None = None) -> Report:
-    """The report for these notebooks, graded together.
-
-    Only the modules the notebooks answer are run (of those, only `modules`
-    if given); every other item is `missing`, as for a module folder without
-    that file.
-    """
-    from autograder.grading import pipeline  # grading dispatches here: import late
-
-    answers = read_answers(paths)
-    for problem in answers.problems:
-        click.echo(f"note: {problem}", err=True)
-    wanted = tuple(m for m in answers.modules if modules is None or m in modules)
-    if wanted:
-        with tempfile.TemporaryDirectory(prefix="notebook-modules-") as folder:
-            write_modules(answers, Path(folder))
-            report = pipeline.grade(Path(folder), quiet=quiet, modules=wanted, jobs=jobs, budget=budget)
-    else:
-        report = Report([score_item(item, [], missing=True) for item in catalogue.load()])
+def with_notes(report: Report, answers: Answers, modules: tuple[str, ...] | None) -> Report:
+    """The report with each item's notebook notes first among its checks
+    (weight 0: a note never changes a score by itself)."""
     for item in report.items:
         if modules is None or catalogue.by_id()[item.id].module in modules:
             notes = answers.notes.get(item.id, [])

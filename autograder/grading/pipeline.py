@@ -1,9 +1,13 @@
-"""Grade a folder of student modules with the hidden suites.
+"""The grade path: a submission in, a report out.
 
-The suites run here, in the grader's process, under pytest; the student's
-code runs only in sandboxed children (autograder/sandbox). A small pytest
-plugin collects each test's outcome under its item, and the catalogue turns
-them into scores.
+`grade(path)` takes a folder of modules, a notebook or a folder of notebooks.
+Notebooks are first turned into module files (from_notebooks.py, which
+prepares and never grades); module files are copied into a folder of our own
+(submission_files.py); the hidden suites run on that copy here, in the
+grader's process, under pytest, in parallel groups (forks.py), while the
+student's code runs only in sandboxed children (autograder/sandbox). A small
+pytest plugin collects each test's outcome under its item, and the catalogue
+turns them into scores.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import dataclasses
 import gc
 import io
 import os
+import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -22,7 +27,7 @@ import pytest
 import torch
 
 from autograder import catalogue
-from autograder.grading import forks, submission_files
+from autograder.grading import forks, from_notebooks, submission_files
 from autograder.paths import HIDDEN
 from autograder.report.model import Report, TestResult, score_item
 from autograder.sandbox import client
@@ -135,20 +140,47 @@ def grade(folder: Path, *, quiet: bool = True, modules: tuple[str, ...] | None =
     """
     if budget is not None:
         client.set_deadline(budget)
-    from autograder.grading import from_notebooks  # it calls back into grade()
-
     unknown = set(modules or ()) - set(catalogue.modules())
     if unknown or (modules is not None and not modules):
         raise ValueError(f"modules must name some of {', '.join(catalogue.modules())}; got {modules}")
     folder = submission_files.submission_root(folder)
     if from_notebooks.is_notebook_submission(folder):
-        return from_notebooks.grade(folder, modules=modules, quiet=quiet, jobs=jobs, budget=budget)
+        return grade_notebooks(from_notebooks.notebooks_in(folder), modules=modules, quiet=quiet, jobs=jobs)
     # Step 1: copy the module files, read safely, into a folder of our own;
     # the suites (and the sandbox) then never read the student's folder.
     with tempfile.TemporaryDirectory(prefix="submission-") as staged:
         refused = submission_files.stage_modules(folder, modules or catalogue.modules(), Path(staged))
         report = grade_staged(Path(staged), quiet=quiet, modules=modules, jobs=jobs)
     return with_refused(report, refused)
+
+
+def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None, quiet: bool = True,
+                    jobs: int | None = None, budget: float | None = None) -> Report:
+    """The report for these notebooks, graded together.
+
+    Only the modules the notebooks answer are run (of those, only `modules`
+    if given); every other item is `missing`, as for a module folder without
+    that file. What was wrong with a notebook becomes a note on its items.
+    """
+    if budget is not None:
+        client.set_deadline(budget)
+    answers = from_notebooks.read_answers(paths)
+    for problem in answers.problems:
+        print(f"note: {problem}", file=sys.stderr)
+    wanted = tuple(m for m in answers.modules if modules is None or m in modules)
+    if wanted:
+        with tempfile.TemporaryDirectory(prefix="notebook-modules-") as folder:
+            from_notebooks.write_modules(answers, Path(folder))
+            report = grade_staged(Path(folder), quiet=quiet, modules=wanted, jobs=jobs)
+    else:
+        report = Report([score_item(item, [], missing=True) for item in catalogue.load()])
+    return from_notebooks.with_notes(report, answers, modules)
+
+
+def grade_notebook_folder(path: Path, **options) -> Report:
+    """The notebooks in a folder (or one notebook), graded as notebooks even
+    when module files sit beside them: nbgrader's autograded folder."""
+    return grade_notebooks(from_notebooks.notebooks_in(submission_files.submission_root(path)), **options)
 
 
 def with_refused(report: Report, refused: dict[str, str]) -> Report:

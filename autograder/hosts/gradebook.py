@@ -24,7 +24,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.grading import from_notebooks
+from autograder.grading import from_notebooks, pipeline
 
 TESTS_SUFFIX = "_tests"  # grade_id of an item's hidden test cell: <item id>_tests
 
@@ -95,7 +95,7 @@ def update_student(gb: Gradebook, coursedir: CourseDirectory, assignment: str,
         result.ok = False
         result.messages.append(f"no submitted notebook found in {folder}")
         return result
-    report = from_notebooks.grade_notebooks(present)
+    report = pipeline.grade_notebooks(present)
     scores = {item.id: item for item in report.items}
     for item in report.items:
         result.messages += [f"{item.id}: {t.message}" for t in item.tests

@@ -122,11 +122,11 @@ def _grade_module(folder: Path, module: str, output: Path) -> None:
     from autograder.sandbox.forkserver_client import fork_server
 
     fork_server()  # it imports torch while this process does the same
-    from autograder.grading import from_notebooks
+    from autograder.grading import pipeline
     from autograder.report import model
 
     # Under the kernel's own limit, so a report is written before it gives up.
-    result = from_notebooks.grade(folder, modules=(module,), budget=TIMEOUT - 10)
+    result = pipeline.grade_notebook_folder(folder, modules=(module,), budget=TIMEOUT - 10)
     output.write_text(model.to_json(result))
 
 
