@@ -59,12 +59,12 @@ def report_options(command):
 
 def write_report(result, fmt: str, output: Path | None) -> None:
     """A table on the terminal (JSON when written to a file), or the format asked for."""
-    from autograder.report import model
+    from autograder.report import formats
 
     if fmt == "table" and output is None:
-        model.to_table(result)
+        formats.to_table(result)
         return
-    text = model.to_json(result) if fmt == "table" else model.RENDERERS[fmt](result)
+    text = formats.to_json(result) if fmt == "table" else formats.RENDERERS[fmt](result)
     if output is None:
         click.echo(text, nl=False)
     else:

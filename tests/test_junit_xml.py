@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from autograder import catalogue
-from autograder.report.model import Report, TestResult, score_item, to_junit
+from autograder.report.formats import to_junit
+from autograder.report.model import Report, TestResult, score_item
 from junit_schema import REQUIRED_BUT_ERRORS, problems
 
 

@@ -28,8 +28,8 @@ from rich.console import Console
 
 from autograder import catalogue, safe_text
 from autograder.hosts.gradescope import locate, run
-from autograder.report.model import (Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown,
-                               to_table)
+from autograder.report.formats import to_gradescope, to_json, to_junit, to_markdown, to_table
+from autograder.report.model import Report, TestResult, score_item
 from autograder.safe_text import (ELLIPSIS, MESSAGE_LIMIT, NAME_LIMIT, clean, csv_cell, markdown, markdown_code,
                                   terminal)
 from conftest import ROOT, SOLUTIONS

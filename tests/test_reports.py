@@ -10,45 +10,12 @@ import jsonschema
 import pytest
 
 from autograder import catalogue
-from autograder.report.model import Report, TestResult, score_item, to_gradescope, to_json, to_junit, to_markdown
+from autograder.report.formats import to_gradescope, to_json, to_junit, to_markdown
+from autograder.report.model import Report, TestResult, score_item
+from autograder.report.saved import SCHEMA
 
 # Gradescope's results.json, as its autograder documentation describes it.
 GRADESCOPE_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.json").read_text())
-
-SPEC_SCHEMA = {
-    "type": "object",
-    "required": ["score", "max_score", "items"],
-    "properties": {
-        "score": {"type": "number"},
-        "max_score": {"type": "number"},
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "score", "max_score", "status", "tests"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "score": {"type": "number"},
-                    "max_score": {"type": "number"},
-                    "status": {"enum": ["passed", "partial", "failed", "error", "missing", "timeout"]},
-                    "tests": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name", "passed", "message"],
-                            "properties": {
-                                "name": {"type": "string"},
-                                "passed": {"type": "boolean"},
-                                "message": {"type": "string"},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
-
 
 @pytest.fixture
 def report() -> Report:
@@ -71,7 +38,7 @@ def test_partial_credit_by_weight():
 
 def test_json_follows_the_spec(report):
     data = json.loads(to_json(report))
-    jsonschema.validate(data, SPEC_SCHEMA)
+    jsonschema.validate(data, SCHEMA)  # the schema `render` reads reports with
     assert [i["id"] for i in data["items"]] == [i.id for i in catalogue.load()]
     assert data["score"] == sum(i["score"] for i in data["items"])
     assert Report.from_dict(data).to_dict() == data

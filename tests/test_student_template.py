@@ -24,7 +24,8 @@ from packaging.utils import canonicalize_name
 from autograder import catalogue
 from autograder.cli import main
 from autograder.course.student.progress_report import PAGE_SIZE
-from autograder.report.model import ItemResult, Report, TestResult, to_json, to_markdown
+from autograder.report.formats import to_json, to_markdown
+from autograder.report.model import ItemResult, Report, TestResult
 from conftest import SOLUTIONS
 from leaks import find_leaks
 from workflows import LINTERS, SHA_PIN, TOKEN_SHAPES, lint, triggers, uses

@@ -123,11 +123,11 @@ def _grade_module(folder: Path, module: str, output: Path) -> None:
 
     fork_server()  # it imports torch while this process does the same
     from autograder.grading import pipeline
-    from autograder.report import model
+    from autograder.report import formats
 
     # Under the kernel's own limit, so a report is written before it gives up.
     result = pipeline.grade_notebook_folder(folder, modules=(module,), budget=TIMEOUT - 10)
-    output.write_text(model.to_json(result))
+    output.write_text(formats.to_json(result))
 
 
 if __name__ == "__main__":

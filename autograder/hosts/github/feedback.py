@@ -21,7 +21,8 @@ from autograder.hosts import batch_reports
 from autograder.hosts.github.api import GitHub, GitHubError
 from autograder.hosts.github.fetch_students import FETCHED, Fetched
 from autograder.hosts.github.roster import Entry, SHA
-from autograder.report.model import Report, to_markdown
+from autograder.report.formats import to_markdown
+from autograder.report.model import Report
 from autograder.safe_text import markdown
 
 CONTEXT = "autograder/grade"
