@@ -286,22 +286,35 @@ def encode(value: Any, keep, before_sympy=None) -> Any:
     return {"$handle": handle.id, "type": handle.type}
 
 
-def decode(raw: Any, depth: int = 0) -> Any:
-    """The grader's side: rebuild a value from plain data, trusting nothing."""
+def decode(raw: Any) -> Any:
+    """The grader's side: rebuild a value from plain data, trusting nothing.
+
+    Whatever is wrong with `raw` (a missing key, a list where a number
+    belongs, a number out of its dtype's range, a sympy function given two
+    arguments) is a ValueError: the one error a caller has to expect."""
+    try:
+        return _decode(raw, 0)
+    except ValueError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        raise ValueError(f"malformed value ({type(exc).__name__})") from None
+
+
+def _decode(raw: Any, depth: int) -> Any:
     if raw is None or isinstance(raw, (bool, int, float, str)):
         return raw
     if depth > MAX_DEPTH:
         raise ValueError("the value is nested too deeply")
     if isinstance(raw, list):
-        return [decode(v, depth + 1) for v in raw]
+        return [_decode(v, depth + 1) for v in raw]
     if not isinstance(raw, dict) or len(raw) not in (1, 2):
         raise ValueError("malformed value")
     if "$tensor" in raw:
         return decode_tensor(raw["$tensor"])
     if "$tuple" in raw:
-        return tuple(decode(v, depth + 1) for v in raw["$tuple"])
+        return tuple(_decode(v, depth + 1) for v in raw["$tuple"])
     if "$dict" in raw:
-        return {_hashable(decode(k, depth + 1)): decode(v, depth + 1) for k, v in raw["$dict"]}
+        return {_hashable(_decode(k, depth + 1)): _decode(v, depth + 1) for k, v in raw["$dict"]}
     if "$int" in raw:
         return int(raw["$int"])
     if "$float" in raw:
@@ -316,7 +329,7 @@ def decode(raw: Any, depth: int = 0) -> Any:
         return array.reshape(shape)
     if "$npscalar" in raw:
         spec = raw["$npscalar"]
-        return NUMPY_DTYPES[spec["dtype"]].type(decode(spec["value"], depth + 1))
+        return NUMPY_DTYPES[spec["dtype"]].type(_decode(spec["value"], depth + 1))
     if "$sympy" in raw:
         return decode_sympy(raw["$sympy"])
     if "$handle" in raw:
