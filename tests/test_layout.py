@@ -153,3 +153,12 @@ def test_the_checks_can_fail():
     assert against_layers(graph) == ["autograder.report.model imports autograder.grading.pipeline"]
     assert against_layers({"autograder.sandbox.child": {"autograder.report.model"}}) == [
         "autograder.sandbox.child imports autograder.report.model"]  # sideways: one layer, two rooms
+
+
+def test_the_hidden_suites_share_one_graded():
+    """hypothesis's settings are made once (hidden/strategies.py); a suite that made
+    its own could show hidden examples in a report or grade with other phases."""
+    found = [f"{path.name}:{node.lineno}" for path in sorted(paths.HIDDEN.glob("test_*.py"))
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Call) and ast.unparse(node.func) in ("settings", "hypothesis.settings")]
+    assert not found, f"hypothesis settings made outside hidden/strategies.py: {found}"

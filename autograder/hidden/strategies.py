@@ -10,8 +10,9 @@ import torch
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 
-# Few examples: each one is a round trip to the child process. Quiet, with no
-# explain phase and one bug reported: a failure message must not print the
+# The one set of settings every hidden property test uses. Few examples: each
+# one is a round trip to the child process. Quiet, with no explain phase and
+# one bug reported (the smallest): a failure message must not print the
 # hidden example (tensors, file paths), only what the check itself says.
 graded = settings(
     max_examples=6,

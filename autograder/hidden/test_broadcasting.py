@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, randn
-from autograder.hidden.strategies import graded as _graded
+from autograder.hidden.strategies import graded
 from autograder.sandbox.client import Transposed
 
 MODULE = "broadcasting"
 
-# The shared settings, reporting one failure (the smallest) and no coverage explanation.
-graded = settings(_graded, report_multiple_bugs=False,
-                  phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])
 
 NOT_PLAIN_PYTHON = {"torch", "numpy"}
 

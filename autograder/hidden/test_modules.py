@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.hidden import checks
@@ -14,7 +14,6 @@ from autograder.hidden.strategies import float_dtypes, graded, randn
 from autograder.sandbox.client import Remote, Transposed
 
 MODULE = "modules"
-graded = settings(graded, report_multiple_bugs=False)  # one readable failure, not a group
 DEVICES = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
 
 

@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
 
 MODULE = "research"
-graded = settings(graded, report_multiple_bugs=False)  # one readable failure, not a group
 
 
 # -- conv2d_unfold -----------------------------------------------------------------------
