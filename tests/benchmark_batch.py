@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 from autograder import catalogue
-from conftest import EXERCISES, ROOT, SOLUTIONS
+from autograder.paths import EXERCISES, ROOT, SOLUTIONS
 
 BANK = ("neurons", "matmul", "broadcasting", "loss", "backprop", "research")
 
 
 def make_submissions(folder: Path, count: int) -> None:
-    mistakes = [importlib.import_module(f"bank.{module}").MISTAKES[0] for module in BANK]
+    mistakes = [importlib.import_module(f"support.bank.{module}").MISTAKES[0] for module in BANK]
     for n in range(count):
         student = folder / f"student{n:02d}"
         student.mkdir(parents=True)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from autograder import catalogue
-from conftest import ROOT
+from autograder.paths import ROOT
 
 SPEC = ROOT / "docs" / "SPEC.md"
 SHARED_SPEC = ROOT.parent / "shared" / "SPEC.md"

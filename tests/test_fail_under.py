@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from autograder import catalogue
 from autograder.cli import main
+from autograder.grading import pipeline
+from autograder.paths import ROOT, SOLUTIONS
 from autograder.report.model import Report, TestResult, score_item
 from autograder.sandbox import forkserver_client
-from conftest import ROOT, SOLUTIONS
-from junit_schema import REQUIRED_BUT_ERRORS, problems
-from autograder.grading import pipeline
+from support.junit_schema import REQUIRED_BUT_ERRORS, problems
 
 
 def made_up_report(points_lost_on: set[str]) -> Report:

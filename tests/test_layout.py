@@ -51,7 +51,7 @@ def test_the_paths_exist():
 # Bottom to top (docs/architecture.md): a module imports from its own folder
 # and from lower layers only; folders of one layer know nothing of each other.
 LAYERS = (
-    ("catalogue", "paths", "safe_text", "__init__"),
+    ("catalogue", "paths", "safe_text", "loading", "__init__"),
     ("course",),
     ("sandbox", "report"),
     ("hidden", "public"),
@@ -162,3 +162,18 @@ def test_the_hidden_suites_share_one_graded():
              for node in ast.walk(ast.parse(path.read_text()))
              if isinstance(node, ast.Call) and ast.unparse(node.func) in ("settings", "hypothesis.settings")]
     assert not found, f"hypothesis settings made outside hidden/strategies.py: {found}"
+
+
+def test_the_tests_mirror_the_package():
+    """tests/<room>/ holds the tests of autograder/<room>/; helpers live in tests/support/."""
+    tests = paths.ROOT / "tests"
+    rooms = {path.name for path in paths.PACKAGE.iterdir() if path.is_dir() and not path.name.startswith("__")}
+    folders = {path.name for path in tests.iterdir() if path.is_dir() and not path.name.startswith((".", "__"))}
+    assert folders - {"support"} <= rooms, f"test folders with no package folder: {folders - rooms - {'support'}}"
+    stray = [path.name for path in tests.glob("*.py")
+             if not path.name.startswith(("test_", "benchmark_")) and path.name != "conftest.py"]
+    assert not stray, f"helpers outside tests/support/: {stray}"
+    imports = [f"{path.relative_to(tests)}" for path in tests.rglob("*.py")
+               for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, ast.ImportFrom) and node.module == "conftest"]
+    assert not imports, f"helpers imported from conftest: {imports}"

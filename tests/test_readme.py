@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
+from autograder.paths import ROOT
 
 
 def opening_commands() -> list[str]:

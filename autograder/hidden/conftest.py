@@ -9,12 +9,12 @@ reference in an identical sandbox, for fair timings and device runs) and
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
+from autograder.loading import load_file
 from autograder.paths import SOLUTIONS
 from autograder.sandbox.client import Submission
 
@@ -90,8 +90,5 @@ def ref(request):
     module = request.module.MODULE
     name = f"reference_{module}"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{module}.py")
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules[name] = loaded
-        spec.loader.exec_module(loaded)
+        load_file(SOLUTIONS / f"{module}.py", name)
     return sys.modules[name]

@@ -1,0 +1,46 @@
+"""Cutting a module into notebook cells and putting it back loses nothing."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from autograder import catalogue
+from autograder.course import module_parts
+from autograder.loading import load_file
+from autograder.paths import SOLUTIONS
+
+
+def top_level_names(code: str) -> set[str]:
+    return {node.name for node in ast.parse(code).body if hasattr(node, "name")}
+
+
+@pytest.mark.parametrize("module", catalogue.modules())
+def test_each_item_gets_exactly_its_names(module):
+    parts = module_parts.split((SOLUTIONS / f"{module}.py").read_text(), module)
+    assert set(parts.answers) == {item.id for item in catalogue.items_of(module)}
+    for item in catalogue.items_of(module):
+        assert top_level_names(parts.answers[item.id]) == {*item.names, *item.helpers}
+    assert not top_level_names(parts.setup) & set(module_parts.owners(module))
+
+
+@pytest.mark.parametrize("module", catalogue.modules())
+def test_split_then_assemble_gives_a_working_module(module, tmp_path):
+    parts = module_parts.split((SOLUTIONS / f"{module}.py").read_text(), module)
+    path = tmp_path / f"{module}.py"
+    path.write_text(module_parts.assemble(parts.setup, parts.answers))
+    rebuilt = load_file(path, f"rebuilt_{module}")
+    for item in catalogue.items_of(module):
+        for name in item.names:
+            assert callable(getattr(rebuilt, name)), f"{module}.{name} went missing"
+
+
+def test_a_missing_answer_drops_only_its_own_names(tmp_path):
+    parts = module_parts.split((SOLUTIONS / "neurons.py").read_text(), "neurons")
+    answers = {item: code for item, code in parts.answers.items() if item != "relu"}
+    path = tmp_path / "neurons.py"
+    path.write_text(module_parts.assemble(parts.setup, answers))
+    rebuilt = load_file(path, "rebuilt_without_relu")
+    assert not hasattr(rebuilt, "relu")
+    assert callable(rebuilt.neuron) and callable(rebuilt.transpose)

@@ -1,0 +1,245 @@
+"""Batch grading: a gradebook for a whole course, resumable and fault-tolerant.
+
+Grading stays cheap: each student hands in just `neurons.py` (the reference or
+the stub), about 10 s of grading. One run with two workers is shared by every
+test that only reads its results (across xdist workers too, through a lock).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from autograder import catalogue
+from autograder.hosts import batch, batch_reports
+from autograder.paths import EXERCISES, ROOT, SOLUTIONS
+
+NEURONS = catalogue.items_of("neurons")
+
+
+def run_batch(submissions: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out), *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+
+
+def make_course(folder: Path) -> Path:
+    """alice hands in the reference neurons.py, bob the stub; ghost's notebook
+    is a dangling link; a stray file and a hidden folder are not students."""
+    for student, source in (("alice", SOLUTIONS), ("bob", EXERCISES)):
+        (folder / student).mkdir(parents=True)
+        shutil.copy(source / "neurons.py", folder / student / "neurons.py")
+    (folder / "ghost.ipynb").symlink_to(folder / "deleted.ipynb")
+    (folder / "notes.txt").write_text("not a submission\n")
+    (folder / ".git").mkdir()
+    return folder
+
+
+def read_csv(out: Path) -> list[dict[str, str]]:
+    with open(out / batch_reports.CSV_NAME, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def graded_students(stdout: str) -> list[str]:
+    """Who a run graded, from its `[n/m] student: ...` lines."""
+    return sorted(line.split("] ", 1)[1].split(":", 1)[0] for line in stdout.splitlines()
+                  if line.startswith("["))
+
+
+def leftover_graders(text: str) -> list[str]:
+    """Command lines of live processes that mention `text` (a submission path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if text in command and "grade" in command and state != "Z":
+            found.append(command)
+    return found
+
+
+@pytest.fixture(scope="session")
+def first_run(tmp_path_factory, worker_id):
+    """The course graded once with --workers 2: (submissions, out, stdout)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base if worker_id == "master" else base.parent) / "batch-first-run"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "stdout.txt").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            submissions = make_course(shared / "submissions")
+            done = run_batch(submissions, shared / "out", "--workers", "2")
+            assert done.returncode == 0, done.stderr[-3000:]
+            (shared / "stdout.txt").write_text(done.stdout)
+    return shared / "submissions", shared / "out", (shared / "stdout.txt").read_text()
+
+
+def test_gradebook_has_one_row_per_student_and_one_column_per_item(first_run):
+    _, out, stdout = first_run
+    with open(out / batch_reports.CSV_NAME, newline="") as f:
+        header = next(csv.reader(f))
+    assert header == ["student", "status", "score", "max_score", *(i.id for i in catalogue.load()), "error"]
+    assert [r["student"] for r in read_csv(out)] == ["alice", "bob", "ghost"]
+    assert graded_students(stdout) == ["alice", "bob", "ghost"]
+    assert sorted(p.name for p in out.iterdir()) == ["alice.json", "bob.json", "ghost.json", "grades.csv"]
+
+
+def test_reference_module_earns_its_points_and_the_stub_none(first_run):
+    _, out, _ = first_run
+    rows = {r["student"]: r for r in read_csv(out)}
+    alice, bob = rows["alice"], rows["bob"]
+    for item in catalogue.load():
+        expected = item.points if item.module == "neurons" else 0
+        assert float(alice[item.id]) == expected, item.id
+        assert float(bob[item.id]) == 0, item.id
+    assert float(alice["score"]) == sum(i.points for i in NEURONS) > 0
+    assert (alice["status"], bob["status"], bob["score"]) == ("graded", "graded", "0")
+    assert float(alice["max_score"]) == float(bob["max_score"]) == catalogue.max_score()
+    report = json.loads((out / "alice.json").read_text())
+    assert report["score"] == float(alice["score"]) and report["batch"]["sha256"] == batch.fingerprint(
+        first_run[0] / "alice")
+
+
+def test_an_unreadable_submission_is_recorded_and_the_others_graded(first_run):
+    _, out, _ = first_run
+    ghost = {r["student"]: r for r in read_csv(out)}["ghost"]
+    assert ghost["status"] == "error" and ghost["score"] == "" and ghost["neuron"] == ""
+    assert "cannot read the submission" in ghost["error"] and "ghost.ipynb" in ghost["error"]
+    assert json.loads((out / "ghost.json").read_text())["batch"]["status"] == "error"
+
+
+def test_a_deleted_report_is_regraded_and_no_other(first_run, tmp_path):
+    submissions, first_out, _ = first_run
+    out = tmp_path / "out"
+    shutil.copytree(first_out, out)
+    (out / "alice.json").unlink()
+    bob_written = (out / "bob.json").stat().st_mtime_ns
+
+    done = run_batch(submissions, out, "--workers", "2")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    # ghost's failure is retried on every run; bob's finished report is kept.
+    assert graded_students(done.stdout) == ["alice", "ghost"]
+    assert "1 of 3 already graded" in done.stdout
+    assert (out / "bob.json").stat().st_mtime_ns == bob_written
+    assert read_csv(out) == read_csv(first_out)
+
+
+def test_an_interrupted_run_resumes_to_the_same_gradebook_with_one_worker(first_run, tmp_path):
+    submissions, first_out, _ = first_run
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out), "--workers", "1"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while not (out / "alice.json").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)  # mid-run: alice is done, bob is being graded
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr[-3000:]
+    assert "run the same command again to resume" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["alice.json"]
+    assert leftover_graders(str(submissions / "bob")) == []
+
+    # What a crash in the middle of a write would leave: a temporary file and
+    # (from a writer less careful than ours) a torn report.
+    (out / ".bob.json.x1y2.partial").write_text('{"batch": ')
+    (out / "bob.json").write_text('{"batch": {"student": "bob", "sha2')
+    alice_written = (out / "alice.json").stat().st_mtime_ns
+
+    done = run_batch(submissions, out, "--workers", "1")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert graded_students(done.stdout) == ["bob", "ghost"]
+    assert (out / "alice.json").stat().st_mtime_ns == alice_written
+    assert not list(out.glob(".*"))
+    assert read_csv(out) == read_csv(first_out)  # --workers 1 and --workers 2 agree
+
+
+def test_a_submission_over_its_time_is_stopped_and_recorded(tmp_path):
+    submissions = tmp_path / "submissions"
+    (submissions / "slow").mkdir(parents=True)
+    shutil.copy(SOLUTIONS / "neurons.py", submissions / "slow")
+    start = time.monotonic()
+
+    done = run_batch(submissions, tmp_path / "out", "--timeout", "1")  # grading needs far more
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert time.monotonic() - start < 60
+    (row,) = read_csv(tmp_path / "out")
+    assert (row["student"], row["status"], row["score"]) == ("slow", "timeout", "")
+    assert "longer than 1 s" in row["error"]
+    assert leftover_graders(str(submissions / "slow")) == []
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("import sys; sys.stderr.write('Traceback\\nGraderError: no suites\\n'); sys.exit(3)",
+     "exited with status 3: Traceback | GraderError: no suites"),
+    ("pass", "the grader wrote no readable report"),
+])
+def test_a_failing_grader_is_recorded_with_what_it_said(tmp_path, code, expected):
+    student = batch.Student("carol", tmp_path)
+    report = batch.grade(student, "abc", timeout=60, graders=batch.Graders(),
+                         command=[sys.executable, "-c", code])
+    assert report["batch"]["status"] == "error"
+    assert expected in report["batch"]["error"]
+    assert "score" not in report and batch_reports.row("carol", report).get("score", "") == ""
+
+
+def test_the_content_hash_follows_what_the_grader_reads(tmp_path):
+    (tmp_path / "neurons.py").write_text("x = 1\n")
+    before = batch.fingerprint(tmp_path)
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "neurons.py").write_text("x = 2\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "neurons.pyc").write_bytes(b"\0")
+    assert batch.fingerprint(tmp_path) == before  # hidden files and caches do not count
+
+    (tmp_path / "neurons.py").write_text("x = 2\n")
+    edited = batch.fingerprint(tmp_path)
+    assert edited != before
+    (tmp_path / "neurons.py").rename(tmp_path / "matmul.py")
+    assert batch.fingerprint(tmp_path) not in (before, edited)  # same bytes, another module
+
+
+def test_only_a_complete_report_of_the_same_content_is_kept(tmp_path):
+    report = {"batch": {"student": "dan", "sha256": "abc", "status": "graded", "error": ""},
+              "score": 2.0, "max_score": 90.0,
+              "items": [{"id": i.id, "score": 0.0, "max_score": float(i.points), "status": "failed", "tests": []}
+                        for i in catalogue.load()]}
+    batch_reports.save(tmp_path, report)
+    assert batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abc")
+    assert not batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abd")  # the submission changed
+    assert batch_reports.load(tmp_path, "eve") is None
+
+    for broken in ({**report, "items": report["items"][1:]},                       # another catalogue
+                   {**report, "batch": {**report["batch"], "status": "timeout"}},  # a failure: retried
+                   {"batch": {**report["batch"]}},                                # graded, no scores
+                   {**report, "batch": {**report["batch"], "student": "eve"}}):   # someone else's
+        batch_reports.save(tmp_path, broken)
+        assert not batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abc"), broken
+
+
+@pytest.mark.parametrize("setup, message, status", [
+    (lambda d: None, "no submissions in", 1),
+    (lambda d: ((d / "x").mkdir(), (d / "x.ipynb").write_text("{}")), "two submissions for student 'x'", 1),
+    (lambda d: d.rmdir(), "does not exist", 2),
+])
+def test_bad_input_gets_a_clear_message(tmp_path, setup, message, status):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    setup(folder)
+    done = run_batch(folder, tmp_path / "out")
+    assert done.returncode == status
+    assert message in done.stderr and "Traceback" not in done.stderr
