@@ -11,6 +11,7 @@ import click
 
 from autograder.course import generate as generator
 from autograder.course.stubs import StubError
+from autograder.paths import EXERCISES, ROOT
 
 
 @click.group()
@@ -23,7 +24,7 @@ def main() -> None:
 @click.option(
     "--into",
     type=click.Path(file_okay=False, path_type=Path),
-    default=generator.EXERCISES,
+    default=EXERCISES,
     show_default="exercises/",
     help="The folder to generate or check.",
 )
@@ -76,7 +77,7 @@ def write_report(result, fmt: str, output: Path | None) -> None:
     "path",
     required=False,
     type=click.Path(exists=True, path_type=Path),
-    default=generator.EXERCISES,
+    default=EXERCISES,
 )
 @report_options
 @click.option("--fail-under", type=click.FloatRange(min=0), metavar="SCORE",
@@ -142,7 +143,7 @@ def gc_paused():
     "path",
     required=False,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=generator.EXERCISES,
+    default=EXERCISES,
 )
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a log-scale plot of the times to FILE (PNG).")
@@ -343,7 +344,7 @@ def notebooks(check: bool, into: Path | None) -> None:
     """Regenerate the nbgrader notebooks: source/foundations/, then release/ by nbgrader."""
     from autograder.course import notebook_release
 
-    target = into if into is not None else notebook_release.ROOT
+    target = into if into is not None else ROOT
     try:
         if check:
             stale = notebook_release.stale_files(target)

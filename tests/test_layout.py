@@ -177,3 +177,14 @@ def test_the_tests_mirror_the_package():
                for node in ast.walk(ast.parse(path.read_text()))
                if isinstance(node, ast.ImportFrom) and node.module == "conftest"]
     assert not imports, f"helpers imported from conftest: {imports}"
+
+
+def test_the_paths_come_from_paths():
+    """`generate.EXERCISES` or `batch.ROOT` would make a module a second home of
+    a path: every module reads them from autograder.paths."""
+    names = {"ROOT", "SOLUTIONS", "EXERCISES", "SOURCE", "HIDDEN", "PUBLIC", "PACKAGE"}
+    found = [f"{path.relative_to(paths.ROOT)}:{node.lineno}" for path in package_sources()
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Attribute) and node.attr in names
+             and not (isinstance(node.value, ast.Name) and node.value.id == "paths")]
+    assert not found, f"a repository path read from another module than autograder.paths: {found}"

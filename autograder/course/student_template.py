@@ -19,9 +19,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from autograder.course import generate as generator
+from autograder.paths import ROOT
 
 TEMPLATE = Path(__file__).with_name("student")
-CONSTRAINTS = generator.ROOT / "constraints.txt"
+CONSTRAINTS = ROOT / "constraints.txt"
 WORKFLOW = Path(".github/workflows/grade.yml")
 PROGRESS_REPORT = Path(".github/progress_report.py")
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"

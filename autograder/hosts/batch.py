@@ -18,10 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,14 +30,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from autograder.grading import isolated
 from autograder.grading.submission_files import NOTEBOOK_LIMIT, SubmissionFileError, kind, read_regular
 from autograder.hosts import batch_reports as reports
 from autograder.safe_text import NAME_LIMIT, clean
 
 # One group of modules per grader: the batch already runs one grader per core,
 # and whole submissions in parallel scale better than a submission's modules.
-GRADE = [sys.executable, "-m", "autograder", "grade", "--jobs", "1"]
-GRACE = 5.0  # seconds a killed grader's fork server gets to kill its own children
+GRADE = [*isolated.GRADE, "--jobs", "1"]  # one core per student: the batch runs several at once
 # What fingerprint() reads at most; a submission is a dozen small files. A
 # larger file (no grader reads more than NOTEBOOK_LIMIT) is hashed by its size
 # and time instead, and entries past the count are left out (the top-level
@@ -177,8 +175,7 @@ class Graders:
             if self.stopped:
                 raise Stopped
             # Its own session: a Ctrl-C reaches the batch only, which then stops it.
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE, text=True, start_new_session=True)
+            process = isolated.start(command)
             self.running.add(process)
             return process
 
@@ -193,31 +190,7 @@ class Graders:
             self.stopped = True
             running = list(self.running)
         for process in running:
-            kill(process)
-
-
-def kill(process: subprocess.Popen) -> None:
-    """Kill a grader and whatever is left of its process group.
-
-    The grader goes first: its fork server sees its input close and kills
-    the sandboxed children (in sessions of their own) before it exits itself.
-    """
-    try:
-        process.kill()
-    except ProcessLookupError:
-        pass
-    process.wait()
-    deadline = time.monotonic() + GRACE
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return
-        time.sleep(0.05)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+            isolated.stop(process)
 
 
 def grade(student: Student, sha256: str | None, *, timeout: float, graders: Graders,
@@ -242,16 +215,13 @@ def grade(student: Student, sha256: str | None, *, timeout: float, graders: Grad
             process = graders.start([*command, str(student.path), "--format", "json", "--output", str(output)])
         except OSError as exc:  # out of processes or memory: this student only
             return outcome(reports.ERROR, f"could not start the grader: {exc}")
-        try:
-            _, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill(process)
-            graders.finish(process)
-            return outcome(reports.TIMEOUT, f"grading took longer than {timeout:g} s and was stopped")
+        finished = isolated.finish(process, timeout)
         graders.finish(process)
-        if process.returncode != 0:
-            return outcome(reports.ERROR, f"the grader exited with status {process.returncode}: "
-                                            + last_lines(stderr))
+        if finished.timed_out:
+            return outcome(reports.TIMEOUT, f"grading took longer than {timeout:g} s and was stopped")
+        if finished.returncode != 0:
+            return outcome(reports.ERROR, f"the grader exited with status {finished.returncode}: "
+                                            + last_lines(finished.output))
         try:
             report = json.loads(output.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,6 +30,7 @@ from pathlib import Path
 import click
 
 from autograder import catalogue
+from autograder.grading import isolated
 from autograder.paths import ROOT
 from autograder.report.model import ItemResult, Report
 from autograder.safe_text import NAME_LIMIT, clean
@@ -93,19 +92,15 @@ def _module_report(folder: str, module: str) -> Report | str:
         with tempfile.TemporaryDirectory(prefix="grade-item-") as tmp:
             output = Path(tmp) / "report.json"
             try:
-                done = subprocess.run(
-                    [sys.executable, "-m", "autograder.hosts.notebook_kernel", folder, module, str(output)],
-                    cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT,
-                    env=dict(os.environ, PYTHONPATH=os.pathsep.join(
-                        [str(ROOT), os.environ.get("PYTHONPATH", "")])),
-                )
-                if done.returncode == 0 and output.is_file():
+                done = isolated.run([sys.executable, "-m", "autograder.hosts.notebook_kernel", folder, module,
+                                     str(output)], TIMEOUT, cwd=ROOT)
+                if done.timed_out:
+                    _reports[key] = f"grading took more than {TIMEOUT} s"
+                elif done.returncode == 0 and output.is_file():
                     _reports[key] = Report.from_dict(json.loads(output.read_text()))
                 else:
-                    tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+                    tail = done.output.strip().splitlines()[-1:] or ["no output"]
                     _reports[key] = f"exit status {done.returncode}: {tail[0][:200]}"
-            except subprocess.TimeoutExpired:
-                _reports[key] = f"grading took more than {TIMEOUT} s"
             except KeyboardInterrupt:
                 # nbgrader's cell time limit: later cells must not wait all over again.
                 _reports[key] = "grading was stopped by the cell's time limit"

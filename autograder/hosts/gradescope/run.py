@@ -11,14 +11,11 @@ results.json that says so: a student never sees a blank page.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 
+from autograder.grading import isolated
 from autograder.hosts.gradescope import locate
 from autograder.paths import ROOT  # /autograder/source on Gradescope
 from autograder.safe_text import clean
@@ -30,31 +27,18 @@ FAILED = ("The autograder could not grade this submission. This is a fault of th
           "tell your course staff ({why}).")
 
 
-def grade_command(folder: Path, results: Path) -> list[str]:
-    return [sys.executable, "-m", "autograder", "grade", str(folder),
-            "--format", "gradescope", "--output", str(results)]
-
-
 def run_grader(folder: Path, results: Path, timeout: float) -> str | None:
     """Run the grader; None when it wrote its results, else why it did not."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                                     os.environ.get("PYTHONPATH")])))
-    # its own session, so that a timeout stops the grader and everything it started
-    process = subprocess.Popen(grade_command(folder, results), cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
-    try:
-        log, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        log, _ = process.communicate()
-        why = f"grading took more than {timeout:g} s"
-    else:
-        why = None if process.returncode == 0 else f"the grader exited with status {process.returncode}"
-    print(log, end="")  # run_autograder's output: instructors see it, students do not
-    if why is None and not is_results(results):
-        why = "the grader wrote no usable results.json"
-    return why
+    finished = isolated.run(isolated.grade_command(folder, "gradescope", results), timeout,
+                            cwd=ROOT, merge_output=True)
+    print(finished.output, end="")  # run_autograder's output: instructors see it, students do not
+    if finished.timed_out:
+        return f"grading took more than {timeout:g} s"
+    if finished.returncode != 0:
+        return f"the grader exited with status {finished.returncode}"
+    if not is_results(results):
+        return "the grader wrote no usable results.json"
+    return None
 
 
 def is_results(path: Path) -> bool:
