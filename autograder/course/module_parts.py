@@ -24,11 +24,7 @@ class Parts:
 
 def owners(module: str) -> dict[str, str]:
     """Top-level name -> id of the item that owns it (as a name or a helper)."""
-    found = {}
-    for item in catalogue.items_of(module):
-        for name in (*item.names, *item.helpers):
-            found[name] = item.id
-    return found
+    return {name: item.id for item in catalogue.items_of(module) for name in item.owned_names}
 
 
 def split(source: str, module: str) -> Parts:

@@ -277,7 +277,7 @@ def run_on_devices(sub: Submission, ref: Submission, name: str, args: Sequence,
         got = sub.call(name, *args, device="meta", trace=False, **kwargs)
     if expected.ok:
         _same_placement(got, expected, f"{name} on {device} tensors ({shapes(args)})")
-        ran.append("cuda (simulated)" if device == "fake-cuda" else "meta")
+        ran.append(device_label(device))
     if torch.cuda.is_available():
         got = sub.call(name, *args, device="cuda", trace=False, **kwargs)
         _same_placement(got, ref.call(name, *args, device="cuda", trace=False, **kwargs),
@@ -289,6 +289,12 @@ def run_on_devices(sub: Submission, ref: Submission, name: str, args: Sequence,
 
 
 NO_FAKE_CUDA = "not linked with support for cuda"
+SAME_DEVICE = "create new tensors on the inputs' device"  # what to do about a tensor on the wrong device
+
+
+def device_label(device: str) -> str:
+    """How a report names a device a check ran on."""
+    return "cuda (simulated)" if device == "fake-cuda" else device
 
 
 def cannot_index_fake_cuda(outcome: Outcome) -> bool:
@@ -326,7 +332,7 @@ def _same_placement(got: Outcome, expected: Outcome, what: str) -> None:
         )
         assert got.device == expected.device, (
             f"{what}: the result is on {got.device}, expected {expected.device} "
-            "(create new tensors on the inputs' device)"
+            f"({SAME_DEVICE})"
         )
         assert tuple(value.shape) == tuple(want.shape) and value.dtype == want.dtype, (
             f"{what}: expected {describe_shape(want)}, got {describe_shape(value)}"

@@ -67,13 +67,13 @@ def grads_keep_the_device(sub, ref_child, name, specs, preset, record=None) -> N
                 continue
             assert have == want, (
                 f"{what}: .g of argument {i + 1} should be {checks.describe_placement(want)}, "
-                f"got {checks.describe_placement(have)} (create new tensors on the inputs' device)"
+                f"got {checks.describe_placement(have)} ({checks.SAME_DEVICE})"
             )
         assert got["value"] == expected["value"], (
             f"{what}: the result should be {checks.describe_placement(expected['value'])}, "
             f"got {checks.describe_placement(got['value'])}"
         )
-        ran.append("cuda (simulated)" if device == "fake-cuda" else device)
+        ran.append(checks.device_label(device))
     if record is not None:
         record("devices", ",".join(ran))
 

@@ -249,9 +249,9 @@ def test_forward_activations_keep_the_device(sub, ref_child, record_property):
         target = "meta" if device == "meta" else "cuda"
         for name, where in zip(("l1", "l2", "out"), raw_devices(outcome.raw_value)):
             assert where.startswith(target), (
-                f"{what}: {name} is on {where}, expected {target} (create new tensors on the inputs' device)"
+                f"{what}: {name} is on {where}, expected {target} ({checks.SAME_DEVICE})"
             )
-        ran.append("cuda (simulated)" if device == "fake-cuda" else device)
+        ran.append(checks.device_label(device))
     record_property("devices", ",".join(ran))
 
 

@@ -281,7 +281,7 @@ def test_model_keeps_the_device(sub, ref_child, record_property):
             assert got["g"][name] == expected["g"][name], (
                 f"{what}: {name}.g should be {checks.describe_placement(expected['g'][name])}, "
                 f"got {checks.describe_placement(got['g'][name])} "
-                "(create new tensors on the inputs' device)"
+                f"({checks.SAME_DEVICE})"
             )
-        ran.append("cuda (simulated)" if device == "fake-cuda" else device)
+        ran.append(checks.device_label(device))
     record_property("devices", ",".join(ran))
