@@ -12,6 +12,7 @@ import click
 from autograder.course import generate as generator
 from autograder.course.stubs import StubError
 from autograder.paths import EXERCISES, ROOT
+from autograder.safe_text import clean
 
 
 @click.group()
@@ -119,6 +120,8 @@ def grade(path: Path, fmt: str, output: Path | None, fail_under: float | None,
         click.echo(f"grader failure: {exc}", err=True)
         sys.exit(3)
     write_report(result, fmt, output)
+    for note in result.notes:  # a notebook's name is the student's: cleaned like any report text
+        click.echo(f"note: {clean(note)}", err=True)
     if fmt != "table" or output is not None:
         click.echo(f"Points {result.score:g}/{result.max_score:g}", err=True)
     if fail_under is not None and result.score < fail_under:

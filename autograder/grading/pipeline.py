@@ -17,7 +17,6 @@ import dataclasses
 import gc
 import io
 import os
-import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -160,13 +159,12 @@ def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None
 
     Only the modules the notebooks answer are run (of those, only `modules`
     if given); every other item is `missing`, as for a module folder without
-    that file. What was wrong with a notebook becomes a note on its items.
+    that file. What was wrong with a notebook becomes a note on its items, or
+    on the report (`Report.notes`) when it touches no item.
     """
     if budget is not None:
         client.set_deadline(budget)
     answers = from_notebooks.read_answers(paths)
-    for problem in answers.problems:
-        print(f"note: {problem}", file=sys.stderr)
     wanted = tuple(m for m in answers.modules if modules is None or m in modules)
     if wanted:
         with tempfile.TemporaryDirectory(prefix="notebook-modules-") as folder:
@@ -174,6 +172,7 @@ def grade_notebooks(paths: list[Path], *, modules: tuple[str, ...] | None = None
             report = grade_staged(Path(folder), quiet=quiet, modules=wanted, jobs=jobs)
     else:
         report = Report([score_item(item, [], missing=True) for item in catalogue.load()])
+    report.notes += answers.problems
     return from_notebooks.with_notes(report, answers, modules)
 
 

@@ -96,6 +96,7 @@ def update_student(gb: Gradebook, coursedir: CourseDirectory, assignment: str,
         result.messages.append(f"no submitted notebook found in {folder}")
         return result
     report = pipeline.grade_notebooks(present)
+    result.messages += report.notes
     scores = {item.id: item for item in report.items}
     for item in report.items:
         result.messages += [f"{item.id}: {t.message}" for t in item.tests

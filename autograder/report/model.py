@@ -52,6 +52,9 @@ class ItemResult:
 @dataclass
 class Report:
     items: list[ItemResult]
+    # For whoever runs the grader (the command line prints them), not part of
+    # any format: what concerned no item (a notebook that names no module).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:

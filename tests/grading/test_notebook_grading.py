@@ -155,6 +155,22 @@ def test_an_invalid_notebook_alone_gives_a_complete_report(tmp_path):
     assert all(notes(report, item_id) for item_id in items_of("loss"))
 
 
+def test_a_note_on_no_item_is_told_to_the_grader_not_written_in_the_report(tmp_path):
+    """A notebook named after no module whose cells answer nothing concerns no
+    item: the command line says so on stderr (the name cleaned: it is the
+    student's) and the report stays in the SPEC's format."""
+    (tmp_path / "my\x1b[31mnotes.ipynb").write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}')
+    out = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path), "--format", "json",
+                           "--output", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    note = next(line for line in done.stderr.splitlines() if line.startswith("note: "))
+    assert "holds no answer cell" in note and "\x1b" not in note
+    report = json.loads(out.read_text())
+    assert set(report) == {"score", "max_score", "items"}
+    assert {i["status"] for i in report["items"]} == {"missing"}
+
+
 def test_a_folder_with_module_files_is_graded_as_modules(tmp_path):
     nb.write(nb.source_notebook("loss"), tmp_path, "loss")
     assert from_notebooks.is_notebook_submission(tmp_path)
