@@ -8,8 +8,8 @@ every grading of a notebook. Marking it absent makes jsonschema skip that check.
 
 import sys
 
-import nbformat  # noqa: E402  (after the line above, on purpose)
-
 sys.modules.setdefault("rfc3987_syntax", None)
+
+import nbformat  # noqa: E402  (after the line above, on purpose)
 
 __all__ = ["nbformat"]

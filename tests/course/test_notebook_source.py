@@ -239,3 +239,14 @@ def test_release_notebook_fails_as_released_and_passes_with_the_answers(tmp_path
         assert [out.output_type for out in outputs] == ["stream"], (item_id, outputs)
         assert outputs[0].name == "stdout" and "FAIL" not in outputs[0].text, item_id
         assert f"{item_id}: all" in outputs[0].text
+
+
+def test_nbformat_comes_without_the_uri_grammar():
+    """autograder/course/notebook_format.py marks `rfc3987_syntax` absent before
+    nbformat (and jsonschema) load: importing it would compile a grammar, a
+    second or more on every grading of a notebook."""
+    code = ("import sys; from autograder.course.notebook_format import nbformat; import jsonschema; "
+            "print(sys.modules.get('rfc3987_syntax', 'absent'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"
