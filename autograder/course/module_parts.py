@@ -79,6 +79,18 @@ def assemble(setup: str, answers: dict[str, str]) -> str:
     return "\n\n\n".join(parts) + "\n"
 
 
+def answer_lines(setup: str, answers: dict[str, str]) -> list[tuple[int, int, str]]:
+    """(first line, last line, item id) of each answer in `assemble`'s module:
+    a line of that file is then a line of a notebook's answer cell."""
+    spans, line = [], len(setup.rstrip("\n").splitlines()) + 3  # two blank lines between parts
+    for item, code in answers.items():
+        if code.strip():
+            count = len(code.rstrip("\n").splitlines())
+            spans.append((line, line + count - 1, item))
+            line += count + 2
+    return spans
+
+
 def _tidy(code: str) -> str:
     """No blank lines at either end; runs of blank lines at most two long."""
     out: list[str] = []

@@ -45,6 +45,7 @@ class Answers:
     code: dict[str, str] = field(default_factory=dict)  # item id -> answer source
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     problems: list[str] = field(default_factory=list)  # touching no known item
+    cells: dict[str, list] = field(default_factory=dict)  # module -> module_parts.answer_lines
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -233,7 +234,21 @@ def write_modules(answers: Answers, folder: Path) -> tuple[str, ...]:
         parts = module_parts.split((SOLUTIONS / f"{module}.py").read_text(), module)
         mine = {item: answers.code[item] for item in parts.answers if item in answers.code}
         (folder / f"{module}.py").write_text(module_parts.assemble(parts.setup, mine))
+        answers.cells[module] = module_parts.answer_lines(parts.setup, mine)
     return answers.modules
+
+
+def in_cells(message: str, answers: Answers) -> str:
+    """`neurons.py:45: ...` (a file the notebook's student never saw) as
+    `cell relu, line 3: ...`; a line of the trusted setup is left as it is."""
+    def cite(match: re.Match) -> str:
+        module, line = match.group(1), int(match.group(2))
+        for first, last, item in answers.cells.get(module, ()):
+            if first <= line <= last:
+                return f"cell {item}, line {line - first + 1}"
+        return match.group()
+
+    return re.sub(r"\b(\w+)\.py:(\d+)", cite, message)
 
 
 def with_notes(report: Report, answers: Answers, modules: tuple[str, ...] | None) -> Report:
@@ -242,5 +257,7 @@ def with_notes(report: Report, answers: Answers, modules: tuple[str, ...] | None
     for item in report.items:
         if modules is None or catalogue.by_id()[item.id].module in modules:
             notes = answers.notes.get(item.id, [])
+            for test in item.tests:
+                test.message = in_cells(test.message, answers)
             item.tests[:0] = [TestResult(NOTE, False, note, weight=0) for note in notes]
     return report

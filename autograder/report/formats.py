@@ -14,6 +14,36 @@ from autograder.report.model import Report
 from autograder.safe_text import NAME_LIMIT, clean, markdown, markdown_code, terminal
 
 SHORT_MESSAGE = 200  # characters of the first failure in a table row (terminal, Markdown)
+TABLE_WIDTH = 100  # columns of the terminal's table
+NOT_STARTED = "not started"  # shown for an untouched stub; the JSON keeps SPEC's "failed"
+# The devices in a student's words: the simulated ones hold no data but behave like a GPU.
+DEVICE_WORDS = {"cpu": "CPU", "cuda (simulated)": "GPU (simulated)", "meta": "GPU (simulated)", "cuda": "GPU"}
+DEVICES_NOTE = ("GPU (simulated): a device with no data that behaves like a GPU, so a tensor made on the "
+                "CPU by mistake (torch.zeros(...) without device=...) fails there as it would on a real GPU.")
+
+
+def points(value: float) -> str:
+    """Points for people: at most two decimals (51.41, not 51.4143)."""
+    return f"{round(value, 2):g}"
+
+
+def not_started(item) -> bool:
+    """Every check that failed hit the stub's NotImplementedError."""
+    failed = [t for t in item.tests if not t.passed and t.weight]
+    return (item.status == "failed" and bool(failed)
+            and all("NotImplementedError" in t.message for t in failed))
+
+
+def shown_status(item) -> str:
+    return NOT_STARTED if not_started(item) else item.status
+
+
+def shown_failure(item) -> str:
+    return "still the stub (NotImplementedError)" if not_started(item) else item.first_failure
+
+
+def shown_devices(item) -> str:
+    return ", ".join(dict.fromkeys(DEVICE_WORDS.get(d, d) for d in item.devices))
 
 
 def to_json(report: Report) -> str:
@@ -22,17 +52,19 @@ def to_json(report: Report) -> str:
 
 def to_markdown(report: Report) -> str:
     lines = [
-        f"## Points {report.score:g}/{report.max_score:g}",
+        f"## Points {points(report.score)}/{points(report.max_score)}",
         "",
-        "| item | points | status | first failure | devices |",
+        "| item | points | status | first failure | checked on |",
         "|---|---|---|---|---|",
     ]
     for item in report.items:
         lines.append(
-            f"| {markdown_code(item.id)} | {item.score:g}/{item.max_score:g} "
-            f"| {markdown(item.status, NAME_LIMIT)} | {markdown(item.first_failure, SHORT_MESSAGE)} "
-            f"| {markdown(', '.join(item.devices), NAME_LIMIT)} |"
+            f"| {markdown_code(item.id)} | {points(item.score)}/{points(item.max_score)} "
+            f"| {markdown(shown_status(item), NAME_LIMIT)} | {markdown(shown_failure(item), SHORT_MESSAGE)} "
+            f"| {markdown(shown_devices(item), NAME_LIMIT)} |"
         )
+    if any("GPU (simulated)" in shown_devices(item) for item in report.items):
+        lines += ["", DEVICES_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -101,20 +133,28 @@ def to_table(report: Report, console=None) -> None:
 
     colours = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
                "missing": "magenta", "timeout": "red"}
-    table = Table(title=f"Points {report.score:g}/{report.max_score:g}", show_lines=False)
-    for column in ("item", "points", "status", "first failure", "devices"):
-        table.add_column(column, overflow="fold")
-    for item in report.items:
-        # Text objects, never markup: a `[/]` in a message is two characters.
-        table.add_row(
-            terminal(item.id, NAME_LIMIT), f"{item.score:g}/{item.max_score:g}",
-            terminal(item.status, NAME_LIMIT, style=colours.get(item.status, "red")),
-            terminal(item.first_failure, SHORT_MESSAGE), terminal(", ".join(item.devices), NAME_LIMIT),
-        )
+    colours[NOT_STARTED] = "yellow"
     console = console or Console()
     if not console.is_terminal:
-        console.width = 160  # a log or a pipe: do not wrap at 80 columns
+        console.width = TABLE_WIDTH  # a log or a pipe: do not wrap at 80 columns
+    table = Table(title=f"Points {points(report.score)}/{points(report.max_score)}", show_lines=False,
+                  width=min(console.width, TABLE_WIDTH))
+    table.add_column("item", overflow="fold", max_width=23)
+    table.add_column("points", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("first failure", overflow="fold", ratio=1)
+    table.add_column("checked on", overflow="fold", max_width=16)
+    for item in report.items:
+        # Text objects, never markup: a `[/]` in a message is two characters.
+        status = shown_status(item)
+        table.add_row(
+            terminal(item.id, NAME_LIMIT), f"{points(item.score)}/{points(item.max_score)}",
+            terminal(status, NAME_LIMIT, style=colours.get(status, "red")),
+            terminal(shown_failure(item), SHORT_MESSAGE), terminal(shown_devices(item), NAME_LIMIT),
+        )
     console.print(table)
+    if any("GPU (simulated)" in shown_devices(item) for item in report.items):
+        console.print(terminal(DEVICES_NOTE, 400))
 
 
 RENDERERS = {"json": to_json, "markdown": to_markdown, "gradescope": to_gradescope, "junit": to_junit}

@@ -44,3 +44,16 @@ def test_a_missing_answer_drops_only_its_own_names(tmp_path):
     rebuilt = load_file(path, "rebuilt_without_relu")
     assert not hasattr(rebuilt, "relu")
     assert callable(rebuilt.neuron) and callable(rebuilt.transpose)
+
+
+@pytest.mark.parametrize("module", catalogue.modules())
+def test_answer_lines_point_at_each_answer_in_the_assembled_module(module):
+    parts = module_parts.split((SOLUTIONS / f"{module}.py").read_text(), module)
+    answers = dict(parts.answers)
+    answers[next(iter(answers))] = "\n# a student's first line\n" + next(iter(answers.values()))
+    lines = module_parts.assemble(parts.setup, answers).splitlines()
+    spans = module_parts.answer_lines(parts.setup, answers)
+    assert [item for _, _, item in spans] == [item for item, code in answers.items() if code.strip()]
+    for first, last, item in spans:
+        cell = answers[item].rstrip("\n").splitlines()
+        assert lines[first - 1:last] == cell, item

@@ -284,3 +284,15 @@ def test_grade_item_in_a_kernel_prints_to_stdout_and_scores_like_the_gradebook(c
         assert determine_grade(cell)[0] == grades[LOSS, f"{item_id}_tests"][0]
     text = "".join(o.get("text", "") for o in nb.answer_cell(notebook, "mse_tests").outputs)
     assert "wrong values" in text and f"Hint: {catalogue.by_id()['mse'].hint}" in text
+
+
+def test_a_message_cites_the_answer_cell_not_the_module_file(tmp_path):
+    """A notebook's student has no neurons.py: the line is one of their cell's."""
+    relu = "def relu_scalar(x):\n    return x\n\n\ndef relu(x):\n    raise ValueError\n"
+    answers = from_notebooks.Answers(code={"relu": relu})
+    from_notebooks.write_modules(answers, tmp_path)
+    first, last, item = answers.cells["neurons"][0]
+    assert item == "relu"
+    message = f"raised ValueError at neurons.py:{first + 5}: raise ValueError"
+    assert from_notebooks.in_cells(message, answers) == "raised ValueError at cell relu, line 6: raise ValueError"
+    assert from_notebooks.in_cells("neurons.py:1: import torch", answers) == "neurons.py:1: import torch"

@@ -31,7 +31,8 @@ from autograder.hosts import batch, batch_reports, notebook_kernel
 from autograder.hosts.gradescope import locate, run
 from autograder.paths import ROOT, SOLUTIONS
 from autograder.report import annotations
-from autograder.report.formats import to_gradescope, to_json, to_junit, to_markdown, to_table
+from autograder.report.formats import (shown_devices, shown_failure, shown_status, to_gradescope, to_json, to_junit,
+                                       to_markdown, to_table)
 from autograder.report.model import Report, TestResult, score_item
 from autograder.safe_text import (ELLIPSIS, MESSAGE_LIMIT, NAME_LIMIT, clean, csv_cell, markdown, markdown_code,
                                   terminal)
@@ -256,8 +257,8 @@ def test_markdown_shows_exactly_the_cleaned_text(text):
     # Each cell reads as the cleaned text, character for character: nothing in
     # it became markup (a tag, emphasis, a link, a code span, another cell).
     assert cell_texts(rendered)[1:] == [
-        [clean(item.id, NAME_LIMIT), f"{item.score:g}/{item.max_score:g}", clean(item.status, NAME_LIMIT),
-         clean(item.first_failure, 200), clean(", ".join(item.devices), NAME_LIMIT)] for item in report.items]
+        [clean(item.id, NAME_LIMIT), f"{item.score:g}/{item.max_score:g}", clean(shown_status(item), NAME_LIMIT),
+         clean(shown_failure(item), 200), clean(shown_devices(item), NAME_LIMIT)] for item in report.items]
     assert rendered.count("<code>") == sum(markdown_code(item.id).startswith("`") for item in report.items)
     assert len(re.findall(r"<h[1-6]", rendered)) == 1  # the points
 
@@ -418,3 +419,34 @@ def test_a_batch_neutralises_a_formula_in_a_folder_name(tmp_path):
         rows = list(csv.DictReader(f))
     assert sorted(r["student"] for r in rows) == ["'=HYPERLINK(\"x\")", "caf\ufffd", "red"]
     assert all(r["status"] == "error" and "cannot read the submission" in r["error"] for r in rows)
+
+
+# -- what a student reads ----------------------------------------------------------------
+
+
+def student_report() -> Report:
+    neuron, relu, dense = catalogue.load()[:3]
+    stub = "neuron of 1 inputs raised NotImplementedError: neuron: not implemented yet"
+    items = [score_item(neuron, [TestResult("a", False, stub), TestResult("b", False, stub)]),
+             score_item(relu, [TestResult("a", True)] * 6 + [TestResult("b", False, "wrong values")]),
+             score_item(dense, [TestResult("a", True)])]
+    items[2].devices = ["cpu", "cuda (simulated)", "meta"]
+    return Report(items)
+
+
+def test_students_read_not_started_rounded_points_and_no_jargon():
+    report = student_report()
+    out = to_markdown(report)
+    assert "| `neuron` | 0/2 | not started | still the stub (NotImplementedError) |" in out
+    assert "| `relu` | 1.71/2 | partial |" in out  # 12/7, not 1.71429
+    assert "CPU, GPU (simulated)" in out and "a device with no data that behaves like a GPU" in out
+    assert "meta" not in out and "cuda" not in out
+    assert json.loads(to_json(report))["items"][0]["status"] == "failed"  # SPEC's status stays
+
+
+def test_the_table_fits_a_hundred_columns():
+    console = Console(file=io.StringIO(), width=200, force_terminal=False)
+    to_table(student_report(), console)
+    lines = console.file.getvalue().splitlines()
+    assert lines and max(len(line) for line in lines) <= 100
+    assert any("not started" in line for line in lines)
