@@ -24,8 +24,13 @@ class Item:
     points: int
     title: str
     prompt: str
-    hint: str
+    hints: tuple[str, ...]  # levels: the first names the idea, the last may show code
     why: str = ""  # the "why" part of a conceptual question, graded by hand in the notebook
+
+    @property
+    def hint(self) -> str:
+        """The first level: what reports and feedback show unasked (never the answer)."""
+        return self.hints[0]
 
     @property
     def owned_names(self) -> tuple[str, ...]:
@@ -44,7 +49,7 @@ def _item(raw: dict) -> Item:
         points=int(raw["points"]),
         title=raw["title"].strip(),
         prompt=" ".join(raw["prompt"].split()),
-        hint=" ".join(raw["hint"].split()),
+        hints=tuple(" ".join(text.split()) for text in raw["hints"]),
         why=" ".join(raw.get("why", "").split()),
     )
 

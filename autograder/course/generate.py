@@ -40,7 +40,7 @@ def items_json() -> str:
             "questions": list(item.questions),
             "points": item.points,
             "title": item.title,
-            "hint": item.hint,
+            "hints": list(item.hints),
         }
         for item in catalogue.load()
     ]
@@ -53,7 +53,11 @@ def readme() -> str:
         "",
         "Fill in the stubs in this folder, item by item, in this order, and run",
         "`pytest exercises` (or `pytest` inside this folder) to see your progress.",
-        "`pytest exercises -m <item>` runs one item's tests.",
+        "`pytest exercises -m <item>` runs one item's tests, `--hint <item>` gives a hint",
+        "(ask again for a closer one), `--watch` re-runs the tests of every file you save,",
+        "and `--ladder` times your four matrix products against each other once they pass.",
+        "The files that are not yours to edit: `test_*.py`, `conftest.py`, `progress.py`,",
+        "`watch.py`, `ladder.py`, `feedback.py`, `items.json` and `pytest.ini`.",
         "",
         "| # | item | file | questions | points | what to build |",
         "|---|---|---|---|---|---|",

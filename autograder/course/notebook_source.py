@@ -92,6 +92,17 @@ def introduction(module: str) -> str:
     return "\n".join(lines)
 
 
+def hint_levels(item: catalogue.Item) -> str:
+    """The catalogue's hints as collapsed blocks, one inside the other: a
+    student opens the next level only after reading the one before."""
+    text = ""
+    for level in range(len(item.hints), 0, -1):
+        inner = f"\n\n{text}" if text else ""
+        label = "Hint" if level == 1 else "A closer hint"
+        text = f"<details><summary>{label} ({level} of {len(item.hints)})</summary>\n\n{item.hints[level - 1]}{inner}\n\n</details>"
+    return text
+
+
 def explanation(item: catalogue.Item) -> str:
     questions = ", ".join(item.questions)
     lines = [
@@ -101,7 +112,7 @@ def explanation(item: catalogue.Item) -> str:
         "",
         item.prompt,
         "",
-        f"<details><summary>Hint</summary>\n\n{item.hint}\n\n</details>",
+        hint_levels(item),
     ]
     if item.why:
         lines += ["", f"**In words ({WHY_POINTS} point, graded by hand):** {item.why} "
@@ -149,8 +160,7 @@ def expected_files() -> dict[str, str]:
         (FILES / "nbchecks.py").read_text()
     files["pytest.ini"] = (FILES / "pytest.ini").read_text()
     files["items.json"] = items_json()
-    for module in catalogue.modules():
-        name = f"test_{module}.py"
+    for name in [*(f"test_{module}.py" for module in catalogue.modules()), "feedback.py"]:  # the tests' helper too
         files[name] = COPY_HEADER.format(source=f"public/{name}") + (PUBLIC / name).read_text()
     return files
 

@@ -28,8 +28,9 @@ RAN_TO_THE_END = (0, 1)
 def prepare(submission: Path, workdir: Path) -> dict[str, str]:
     """Fill `workdir` with the public test files and the submission's modules;
     the modules whose file was refused, with why."""
+    modules = {f"{module}.py" for module in catalogue.modules()}
     for name, text in expected_files().items():
-        if name.startswith("test_") or name in ("conftest.py", "pytest.ini", "items.json"):
+        if name not in modules and name != "README.md":  # the tests and the tools they need
             (workdir / name).write_text(text)
     refused = submission_files.stage_modules(submission, catalogue.modules(), workdir)
     for why in refused.values():

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
+import feedback
 import research
 
 
@@ -35,39 +36,32 @@ def _conv_inputs(n, c, h, w, o, kh, kw, dtype=torch.float32, seed=0):
 @pytest.mark.conv2d_unfold
 def test_conv_single_channel():
     x, weight, _ = _conv_inputs(1, 1, 5, 5, 1, 3, 3)
-    got = research.conv2d_unfold(x, weight)
-    expected = F.conv2d(x, weight)
-    assert got.shape == expected.shape, (
-        f"x (1, 1, 5, 5), weight (1, 1, 3, 3): got {tuple(got.shape)}, expected {tuple(expected.shape)}"
-    )
-    torch.testing.assert_close(got, expected)
+    got, what = feedback.run(research.conv2d_unfold, x, weight)
+    feedback.assert_close(got, F.conv2d(x, weight), what)
 
 
 @pytest.mark.conv2d_unfold
 def test_conv_batch_channels_bias():
     x, weight, bias = _conv_inputs(2, 3, 6, 7, 4, 3, 3)
-    got = research.conv2d_unfold(x, weight, bias)
-    torch.testing.assert_close(got, F.conv2d(x, weight, bias))
+    got, what = feedback.run(research.conv2d_unfold, x, weight, bias)
+    feedback.assert_close(got, F.conv2d(x, weight, bias), what)
 
 
 @pytest.mark.conv2d_unfold
 def test_conv_stride_padding_non_square_kernel():
     x, weight, bias = _conv_inputs(2, 3, 7, 6, 4, 3, 2, dtype=torch.float64)
-    got = research.conv2d_unfold(x, weight, bias, stride=2, padding=1)
-    expected = F.conv2d(x, weight, bias, stride=2, padding=1)
-    assert got.shape == expected.shape, f"got {tuple(got.shape)}, expected {tuple(expected.shape)}"
-    assert got.dtype == torch.float64, f"float64 in, {got.dtype} out"
-    torch.testing.assert_close(got, expected)
+    got, what = feedback.run(research.conv2d_unfold, x, weight, bias, stride=2, padding=1)
+    feedback.assert_close(got, F.conv2d(x, weight, bias, stride=2, padding=1), what)  # float64 in and out
 
 
 @pytest.mark.conv2d_unfold
 def test_conv_makes_no_convolution_call():
     x, weight, bias = _conv_inputs(1, 2, 5, 5, 3, 2, 2)
     with _CallNames() as calls:
-        research.conv2d_unfold(x, weight, bias, stride=1, padding=1)
+        _, what = feedback.run(research.conv2d_unfold, x, weight, bias, stride=1, padding=1)
     conv = [name for name in calls.names if "conv" in name.lower()]
-    assert not conv, f"conv2d_unfold called a convolution: {conv}"
-    assert any("unfold" in name for name in calls.names), f"expected an unfold call, saw {calls.names}"
+    assert not conv, f"{what} called a convolution: {conv}"
+    assert any("unfold" in name for name in calls.names), f"{what} made no unfold call; its torch calls: {calls.names}"
 
 
 # --- numpy_forward_backward --------------------------------------------------
@@ -99,23 +93,25 @@ def _torch_reference(x, y, w1, b1, w2, b2):
 @pytest.mark.numpy_forward_backward
 def test_numpy_loss_matches_torch():
     arrays = _net_arrays()
-    loss, _ = research.numpy_forward_backward(*arrays)
+    (loss, _), what = feedback.run(research.numpy_forward_backward, *arrays)
     expected, _ = _torch_reference(*arrays)
-    assert isinstance(loss, (float, np.floating)), f"the loss should be a real number, got {type(loss).__name__}"
-    np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+    assert isinstance(loss, (float, np.floating)), f"{what} returned a {type(loss).__name__} loss, expected a float"
+    with feedback.first_line(f"{what} returned the loss {loss}, expected {expected} (from autograd)"):
+        np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
 
 
 @pytest.mark.numpy_forward_backward
 def test_numpy_gradients_match_autograd():
     arrays = _net_arrays()
-    _, grads = research.numpy_forward_backward(*arrays)
+    (_, grads), what = feedback.run(research.numpy_forward_backward, *arrays)
     _, expected = _torch_reference(*arrays)
-    assert set(grads) == set(expected), f"keys {sorted(grads)}, expected {sorted(expected)}"
+    assert set(grads) == set(expected), f"{what} returned grads with keys {sorted(grads)}, expected {sorted(expected)}"
     for name, ref in expected.items():
         got = grads[name]
-        assert got.shape == ref.shape, f"grads[{name!r}] has shape {got.shape}, expected {ref.shape}"
-        assert got.dtype == np.float32, f"grads[{name!r}] is {got.dtype}, expected float32"
-        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5, err_msg=f"grads[{name!r}]")
+        assert got.shape == ref.shape, f"{what}: grads[{name!r}] has shape {got.shape}, expected {ref.shape}"
+        assert got.dtype == np.float32, f"{what}: grads[{name!r}] is {got.dtype}, expected float32"
+        with feedback.first_line(f"{what}: grads[{name!r}] differs from autograd's gradient"):
+            np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.numpy_forward_backward
@@ -123,7 +119,9 @@ def test_numpy_leaves_inputs_alone_and_calls_no_torch():
     arrays = _net_arrays(seed=1)
     copies = [a.copy() for a in arrays]
     with _CallNames() as calls:
-        research.numpy_forward_backward(*arrays)
-    assert calls.names == [], f"numpy_forward_backward called torch: {calls.names}"
+        _, what = feedback.run(research.numpy_forward_backward, *arrays)
+    assert calls.names == [], f"{what} called torch: {calls.names}; use NumPy only"
     for name, a, c in zip(["x", "y", "w1", "b1", "w2", "b2"], arrays, copies):
-        np.testing.assert_array_equal(a, c, err_msg=f"{name} was changed")
+        with feedback.first_line(f"{what} changed its input {name}: NumPy's in-place operations (+=, out=) "
+                                 "change the array itself"):
+            np.testing.assert_array_equal(a, c)

@@ -8,6 +8,7 @@ import pytest
 import sympy
 import torch
 
+import feedback
 import initialization
 
 
@@ -20,38 +21,42 @@ def _gen(seed: int = 0) -> torch.Generator:
 
 @pytest.mark.init_mlp
 def test_init_mlp_shapes_dtypes_and_zero_biases():
-    params = initialization.init_mlp(784, 50, 1, generator=_gen())
-    assert len(params) == 4, f"expected (w1, b1, w2, b2), got {len(params)} values"
+    params, what = feedback.run(initialization.init_mlp, 784, 50, 1, generator=_gen())
+    assert len(params) == 4, f"{what} returned {len(params)} values, expected 4: (w1, b1, w2, b2)"
     expected = [(784, 50), (50,), (50, 1), (1,)]
     for name, p, shape in zip(["w1", "b1", "w2", "b2"], params, expected):
-        assert tuple(p.shape) == shape, f"{name}: expected shape {shape}, got {tuple(p.shape)}"
-        assert p.dtype == torch.float32, f"{name}: expected float32, got {p.dtype}"
+        assert tuple(p.shape) == shape, f"{what}: {name} has shape {tuple(p.shape)}, expected {shape}"
+        assert p.dtype == torch.float32, f"{what}: {name} is {p.dtype}, expected float32"
     w1, b1, w2, b2 = params
-    assert torch.all(b1 == 0) and torch.all(b2 == 0), "biases should start at zero"
+    assert torch.all(b1 == 0) and torch.all(b2 == 0), f"{what}: the biases b1 and b2 should start at zero"
 
 
 @pytest.mark.init_mlp
 def test_init_mlp_kaiming_std():
-    w1, _, w2, _ = initialization.init_mlp(784, 50, 10, generator=_gen(1))
+    (w1, _, w2, _), what = feedback.run(initialization.init_mlp, 784, 50, 10, generator=_gen(1))
     for name, w, fan_in in [("w1", w1, 784), ("w2", w2, 50)]:
         expected = math.sqrt(2 / fan_in)
         got = w.std().item()
         assert abs(got - expected) < 0.15 * expected, (
-            f"{name} {tuple(w.shape)}: expected std near sqrt(2/{fan_in}) = {expected:.4f}, got {got:.4f}"
+            f"{what}: {name} {tuple(w.shape)} has std {got:.4f}, expected about sqrt(2/{fan_in}) = {expected:.4f}"
+            f" (its fan-in is {fan_in})"
         )
-        assert abs(w.mean().item()) < 0.15 * expected, f"{name}: mean should be near 0, got {w.mean().item():.4f}"
+        assert abs(w.mean().item()) < 0.15 * expected, (
+            f"{what}: {name} has mean {w.mean().item():.4f}, expected about 0"
+        )
 
 
 @pytest.mark.init_mlp
 def test_init_mlp_uses_generator():
-    a = initialization.init_mlp(20, 8, 3, generator=_gen(7))
-    b = initialization.init_mlp(20, 8, 3, generator=_gen(7))
-    c = initialization.init_mlp(20, 8, 3, generator=_gen(8))
-    for x, y in zip(a, b):
-        torch.testing.assert_close(
-            x, y, msg=lambda m: f"the same seeded generator should give the same parameters\n{m}"
-        )
-    assert not torch.equal(a[0], c[0]), "different seeds should give different weights"
+    a, what = feedback.run(initialization.init_mlp, 20, 8, 3, generator=_gen(7))
+    b, _ = feedback.run(initialization.init_mlp, 20, 8, 3, generator=_gen(7))
+    c, _ = feedback.run(initialization.init_mlp, 20, 8, 3, generator=_gen(8))
+    for name, x, y in zip(["w1", "b1", "w2", "b2"], a, b):
+        with feedback.first_line(f"{what}, called twice with a generator seeded 7, gave two different {name}"):
+            torch.testing.assert_close(x, y)
+    assert not torch.equal(a[0], c[0]), (
+        f"{what} gave the same w1 for the seeds 7 and 8: draw the numbers from the generator you are given"
+    )
 
 
 # ---------------------------------------------------------------- forward
@@ -62,15 +67,15 @@ def test_lin_values_and_shape():
     x = torch.randn(5, 4, generator=_gen(2), dtype=torch.float64)
     w = torch.randn(4, 3, generator=_gen(3), dtype=torch.float64)
     b = torch.randn(3, generator=_gen(4), dtype=torch.float64)
-    got = initialization.lin(x, w, b)
-    assert tuple(got.shape) == (5, 3), f"lin of x (5, 4) and w (4, 3): expected shape (5, 3), got {tuple(got.shape)}"
-    torch.testing.assert_close(got, x @ w + b)
+    got, what = feedback.run(initialization.lin, x, w, b)
+    feedback.assert_close(got, x @ w + b, what)  # (5, 3); here w is (n_in, n_out)
 
 
 @pytest.mark.forward
 def test_lin_small_example():
-    got = initialization.lin(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0], [10.0]]), torch.tensor([0.5]))
-    torch.testing.assert_close(got, torch.tensor([[21.5]]))
+    got, what = feedback.run(initialization.lin, torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0], [10.0]]),
+                             torch.tensor([0.5]))
+    feedback.assert_close(got, torch.tensor([[21.5]]), what)
 
 
 @pytest.mark.forward
@@ -80,20 +85,18 @@ def test_model_values_shape_dtype():
     b1 = torch.randn(5, generator=_gen(7), dtype=torch.float64)
     w2 = torch.randn(5, 2, generator=_gen(8), dtype=torch.float64)
     b2 = torch.randn(2, generator=_gen(9), dtype=torch.float64)
-    got = initialization.model(x, w1, b1, w2, b2)
+    got, what = feedback.run(initialization.model, x, w1, b1, w2, b2)
     expected = torch.where(x @ w1 + b1 > 0, x @ w1 + b1, 0.0) @ w2 + b2
-    assert tuple(got.shape) == (6, 2), f"expected shape (batch, n_out) = (6, 2), got {tuple(got.shape)}"
-    assert got.dtype == torch.float64, f"float64 in should give float64 out, got {got.dtype}"
-    torch.testing.assert_close(got, expected)
+    feedback.assert_close(got, expected, what)  # (batch, n_out) = (6, 2), float64 in and out
 
 
 @pytest.mark.forward
 def test_model_stays_on_device():
     x, w1, b1 = torch.empty(3, 4, device="meta"), torch.empty(4, 5, device="meta"), torch.empty(5, device="meta")
     w2, b2 = torch.empty(5, 1, device="meta"), torch.empty(1, device="meta")
-    out = initialization.model(x, w1, b1, w2, b2)
-    assert out.device.type == "meta", f"inputs on meta, output on {out.device}"
-    assert tuple(out.shape) == (3, 1), f"expected shape (3, 1), got {tuple(out.shape)}"
+    out, what = feedback.run(initialization.model, x, w1, b1, w2, b2)
+    feedback.assert_on_device(out, "meta", what, name="the output")
+    assert tuple(out.shape) == (3, 1), f"{what} returned shape {tuple(out.shape)}, expected (3, 1)"
 
 
 # ---------------------------------------------------------------- forward_activations
@@ -106,18 +109,14 @@ def test_forward_activations_values():
     b1 = torch.randn(5, generator=_gen(12), dtype=torch.float64)
     w2 = torch.randn(5, 1, generator=_gen(13), dtype=torch.float64)
     b2 = torch.randn(1, generator=_gen(14), dtype=torch.float64)
-    result = initialization.forward_activations(x, w1, b1, w2, b2)
-    assert len(result) == 3, f"expected (l1, l2, out), got {len(result)} values"
+    result, what = feedback.run(initialization.forward_activations, x, w1, b1, w2, b2)
+    assert len(result) == 3, f"{what} returned {len(result)} values, expected 3: (l1, l2, out)"
     l1, l2, out = result
     expected_l1 = x @ w1 + b1
     expected_l2 = torch.where(expected_l1 > 0, expected_l1, 0.0)
-    torch.testing.assert_close(
-        l1, expected_l1, msg=lambda m: f"l1 should be the first layer's output before the ReLU\n{m}"
-    )
-    torch.testing.assert_close(l2, expected_l2, msg=lambda m: f"l2 should be the ReLU of l1\n{m}")
-    torch.testing.assert_close(
-        out, expected_l2 @ w2 + b2, msg=lambda m: f"out should be the second layer's output\n{m}"
-    )
+    feedback.assert_close(l1, expected_l1, what, name="l1 (the first layer's output before the ReLU)")
+    feedback.assert_close(l2, expected_l2, what, name="l2 (the ReLU of l1)")
+    feedback.assert_close(out, expected_l2 @ w2 + b2, what, name="out (the second layer's output)")
 
 
 @pytest.mark.forward_activations
@@ -126,11 +125,11 @@ def test_forward_activations_shapes_and_inputs_unchanged():
     w1 = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     x_before = x.clone()
     w2, b2 = torch.tensor([[2.0], [3.0]]), torch.tensor([1.0])
-    l1, l2, out = initialization.forward_activations(x, w1, torch.zeros(2), w2, b2)
-    torch.testing.assert_close(l1, torch.tensor([[1.0, -1.0]]))
-    torch.testing.assert_close(l2, torch.tensor([[1.0, 0.0]]))
-    torch.testing.assert_close(out, torch.tensor([[3.0]]))
-    torch.testing.assert_close(x, x_before, msg=lambda m: f"forward_activations must not change its input\n{m}")
+    (l1, l2, out), what = feedback.run(initialization.forward_activations, x, w1, torch.zeros(2), w2, b2)
+    feedback.assert_close(l1, torch.tensor([[1.0, -1.0]]), what, name="l1")
+    feedback.assert_close(l2, torch.tensor([[1.0, 0.0]]), what, name="l2")
+    feedback.assert_close(out, torch.tensor([[3.0]]), what, name="out")
+    feedback.assert_unchanged(x, x_before, what)
 
 
 # ---------------------------------------------------------------- deep_stats
@@ -138,26 +137,30 @@ def test_forward_activations_shapes_and_inputs_unchanged():
 
 @pytest.mark.deep_stats
 def test_deep_stats_returns_float():
-    got = initialization.deep_stats(3, 20, 0.2, True, generator=_gen())
-    assert isinstance(got, float), f"expected a Python float, got {type(got).__name__}"
+    got, what = feedback.run(initialization.deep_stats, 3, 20, 0.2, True, generator=_gen())
+    assert isinstance(got, float), f"{what} returned a {type(got).__name__}, expected a Python float"
 
 
 @pytest.mark.deep_stats
 def test_deep_stats_scale_one_explodes():
-    got = initialization.deep_stats(50, 100, 1.0, False, generator=_gen())
-    assert not math.isfinite(got) or got > 1e3, f"50 layers with scale 1: expected std > 1e3 (or inf/nan), got {got}"
+    got, what = feedback.run(initialization.deep_stats, 50, 100, 1.0, False, generator=_gen())
+    assert not math.isfinite(got) or got > 1e3, (
+        f"{what} returned {got}: after 50 layers with scale 1 the std should explode (> 1e3, or inf/nan)"
+    )
 
 
 @pytest.mark.deep_stats
 def test_deep_stats_small_scale_vanishes():
-    got = initialization.deep_stats(50, 100, 0.01, False, generator=_gen())
-    assert got < 1e-3, f"50 layers with scale 0.01: expected std < 1e-3, got {got}"
+    got, what = feedback.run(initialization.deep_stats, 50, 100, 0.01, False, generator=_gen())
+    assert got < 1e-3, f"{what} returned {got}: after 50 layers with scale 0.01 the std should vanish (< 1e-3)"
 
 
 @pytest.mark.deep_stats
 def test_deep_stats_kaiming_scale_stays_reasonable():
-    got = initialization.deep_stats(50, 100, math.sqrt(2 / 100), True, generator=_gen())
-    assert 0.1 <= got <= 10, f"50 layers of relu with scale sqrt(2/100): expected std in [0.1, 10], got {got}"
+    got, what = feedback.run(initialization.deep_stats, 50, 100, math.sqrt(2 / 100), True, generator=_gen())
+    assert 0.1 <= got <= 10, (
+        f"{what} returned {got}: with relu and scale sqrt(2/100) the std should stay in [0.1, 10]"
+    )
 
 
 # ---------------------------------------------------------------- init_formulas
@@ -167,14 +170,16 @@ N_IN = sympy.Symbol("n_in", positive=True)
 
 @pytest.mark.init_formulas
 def test_xavier_formula():
-    got = initialization.xavier_formula(N_IN)
+    got, what = feedback.run(initialization.xavier_formula, N_IN)
     expected = 1 / sympy.sqrt(N_IN)
-    assert sympy.simplify(got - expected) == 0, f"expected an expression equal to {expected}, got {got}"
+    assert sympy.simplify(got - expected) == 0, f"{what} returned {got}, expected an expression equal to {expected}"
 
 
 @pytest.mark.init_formulas
 def test_kaiming_formula():
-    got = initialization.kaiming_formula(N_IN)
+    got, what = feedback.run(initialization.kaiming_formula, N_IN)
     expected = sympy.sqrt(2 / N_IN)
-    assert sympy.simplify(got - expected) == 0, f"expected an expression equal to {expected}, got {got}"
-    assert float(got.subs(N_IN, 50)) == pytest.approx(0.2), f"at n_in = 50: expected 0.2, got {got.subs(N_IN, 50)}"
+    assert sympy.simplify(got - expected) == 0, f"{what} returned {got}, expected an expression equal to {expected}"
+    assert float(got.subs(N_IN, 50)) == pytest.approx(0.2), (
+        f"{what} returned {got}, which is {got.subs(N_IN, 50)} at n_in = 50, expected 0.2"
+    )

@@ -5,6 +5,7 @@
 import pytest
 import torch
 
+import feedback
 import layers
 
 
@@ -20,6 +21,12 @@ def _autograd(f, *tensors):
     return value.detach(), grads
 
 
+def _g(t, what, name):
+    """t.g, which `what` should have set."""
+    assert hasattr(t, "g"), f"{what} did not set {name}.g"
+    return t.g
+
+
 @pytest.mark.layer_classes
 def test_layer_function_call_and_backward():
     class Triple(layers.LayerFunction):
@@ -30,19 +37,16 @@ def test_layer_function_call_and_backward():
             x.g = 3 * out.g
 
     layer, x = Triple(), torch.tensor([1.0, 2.0])
-    got = layer(x)
-    torch.testing.assert_close(
-        got, torch.tensor([3.0, 6.0]), msg=lambda m: f"calling a layer should return forward's result\n{m}"
-    )
-    assert layer.out is got, "__call__ should store its result in self.out"
-    assert len(layer.args) == 1 and layer.args[0] is x, (
-        f"__call__ should store its arguments in self.args, got {layer.args!r}"
+    got, what = feedback.run(layer, x)  # Triple() is a LayerFunction whose forward(x) is 3 * x
+    feedback.assert_close(got, torch.tensor([3.0, 6.0]), what)  # forward's result
+    assert layer.out is got, f"{what} did not store its result in self.out"
+    assert len(getattr(layer, "args", ())) == 1 and layer.args[0] is x, (
+        f"{what} should store its arguments in self.args as (x,), got {getattr(layer, 'args', 'nothing')!r}"
     )
     layer.out.g = torch.tensor([1.0, 10.0])
-    layer.backward()
-    torch.testing.assert_close(
-        x.g, torch.tensor([3.0, 30.0]), msg=lambda m: f"backward should call bwd(self.out, *self.args)\n{m}"
-    )
+    _, what = feedback.run(layer.backward)
+    feedback.assert_close(_g(x, what, "x"), torch.tensor([3.0, 30.0]), what,
+                          name="x.g (backward should call bwd(self.out, *self.args))")
 
 
 @pytest.mark.layer_classes
@@ -52,10 +56,8 @@ def test_layer_function_without_bwd_cannot_go_backward():
             return x + 1
 
     layer = PlusOne()
-    got = layer(torch.tensor([1.0]))
-    torch.testing.assert_close(
-        got, torch.tensor([2.0]), msg=lambda m: f"calling a layer should return forward's result\n{m}"
-    )
+    got, what = feedback.run(layer, torch.tensor([1.0]))  # PlusOne() is a LayerFunction whose forward(x) is x + 1
+    feedback.assert_close(got, torch.tensor([2.0]), what)
     with pytest.raises(NotImplementedError, match="bwd"):
         layer.backward()  # backward calls bwd, and the base bwd raises
 
@@ -66,11 +68,11 @@ def test_relu_layer_matches_autograd():
     upstream = _randn(2, 3, seed=1)
     expected_out, (expected_g,) = _autograd(lambda i: torch.relu(i) * upstream, inp)
     relu = layers.Relu()
-    out = relu(inp)
-    torch.testing.assert_close(out, torch.relu(inp), msg=lambda m: f"Relu forward: {m}")
+    out, what = feedback.run(relu, inp)
+    feedback.assert_close(out, torch.relu(inp), what)
     out.g = upstream
-    relu.backward()
-    torch.testing.assert_close(inp.g, expected_g, msg=lambda m: f"Relu backward, inp.g: {m}")
+    _, what = feedback.run(relu.backward)
+    feedback.assert_close(_g(inp, what, "inp"), expected_g, what, name="inp.g")
 
 
 @pytest.mark.layer_classes
@@ -78,14 +80,13 @@ def test_lin_layer_matches_autograd():
     inp, w, b = _randn(5, 4, seed=2), _randn(4, 3, seed=3), _randn(3, seed=4)
     upstream = _randn(5, 3, seed=5)
     _, expected = _autograd(lambda i, w_, b_: (i @ w_ + b_) * upstream, inp, w, b)
-    lin = layers.Lin(w, b)
-    out = lin(inp)
-    assert tuple(out.shape) == (5, 3), f"Lin with w (4, 3) on inp (5, 4): expected (5, 3), got {tuple(out.shape)}"
-    torch.testing.assert_close(out, inp @ w + b, msg=lambda m: f"Lin forward: {m}")
+    lin, made = feedback.run(layers.Lin, w, b)
+    out, what = feedback.run(lin, inp)
+    feedback.assert_close(out, inp @ w + b, f"{what}, with lin = {made},")  # (5, 3): here w is (n_in, n_out)
     out.g = upstream
-    lin.backward()
+    _, what = feedback.run(lin.backward)
     for name, t, exp in zip(["inp", "w", "b"], [inp, w, b], expected):
-        torch.testing.assert_close(t.g, exp, msg=lambda m, name=name: f"Lin backward, {name}.g: {m}")
+        feedback.assert_close(_g(t, what, name), exp, what, name=f"{name}.g")
 
 
 @pytest.mark.layer_classes
@@ -93,21 +94,21 @@ def test_mse_layer_matches_autograd():
     inp, targ = _randn(6, 1, seed=6), _randn(6, seed=7)
     expected_loss, (expected_g,) = _autograd(lambda i: (i.squeeze(-1) - targ).pow(2).mean(), inp)
     mse = layers.Mse()
-    got = mse(inp, targ)
-    assert got.ndim == 0, f"Mse on (6, 1) and (6,): expected a rank-0 loss, got shape {tuple(got.shape)}"
-    torch.testing.assert_close(got, expected_loss, msg=lambda m: f"Mse forward: {m}")
-    mse.backward()
-    assert tuple(inp.g.shape) == (6, 1), f"inp.g should have inp's shape (6, 1), got {tuple(inp.g.shape)}"
-    torch.testing.assert_close(inp.g, expected_g, msg=lambda m: f"Mse backward, inp.g: {m}")
+    got, what = feedback.run(mse, inp, targ)
+    trap = feedback.column_minus_vector(inp, targ, got, ("inp", "targ"))
+    feedback.assert_close(got, expected_loss, what, trap)  # rank 0
+    _, what = feedback.run(mse.backward)
+    trap = feedback.column_minus_vector(inp, targ, _g(inp, what, "inp"), ("inp", "targ"))
+    feedback.assert_close(inp.g, expected_g, what, trap, name="inp.g")  # inp's shape (6, 1)
 
 
 @pytest.mark.layer_classes
 def test_model_structure():
-    model = layers.Model(torch.ones(3, 2), torch.zeros(2), torch.ones(2, 1), torch.zeros(1))
+    model, what = feedback.run(layers.Model, torch.ones(3, 2), torch.zeros(2), torch.ones(2, 1), torch.zeros(1))
     kinds = [type(layer) for layer in model.layers]
     names = [k.__name__ for k in kinds]
-    assert kinds == [layers.Lin, layers.Relu, layers.Lin], f"expected layers [Lin, Relu, Lin], got {names}"
-    assert isinstance(model.loss, layers.Mse), f"expected loss to be an Mse, got {type(model.loss).__name__}"
+    assert kinds == [layers.Lin, layers.Relu, layers.Lin], f"{what}.layers is {names}, expected [Lin, Relu, Lin]"
+    assert isinstance(model.loss, layers.Mse), f"{what}.loss is a {type(model.loss).__name__}, expected an Mse"
 
 
 @pytest.mark.layer_classes
@@ -120,15 +121,15 @@ def test_model_matches_autograd():
         return (out.squeeze(-1) - targ).pow(2).mean()
 
     expected_loss, expected = _autograd(reference, x, w1, b1, w2, b2)
-    model = layers.Model(w1, b1, w2, b2)
-    got = model(x, targ)
-    torch.testing.assert_close(got, expected_loss, msg=lambda m: f"Model loss: {m}")
-    model.backward()
+    model, _ = feedback.run(layers.Model, w1, b1, w2, b2)
+    got, what = feedback.run(model, x, targ)
+    feedback.assert_close(got, expected_loss, what, name="the loss")
+    _, what = feedback.run(model.backward)
     for name, t, exp in zip(["x", "w1", "b1", "w2", "b2"], [x, w1, b1, w2, b2], expected):
-        assert hasattr(t, "g"), f"{name}.g was not set by model.backward()"
-        assert t.g.dtype == torch.float64, f"{name}.g: float64 in should give float64, got {t.g.dtype}"
-        torch.testing.assert_close(t.g, exp, msg=lambda m, name=name: f"{name}.g: {m}")
-        assert not t.requires_grad and t.grad is None, f"{name}: no autograd here (requires_grad or .grad was set)"
+        feedback.assert_close(_g(t, what, name), exp, what, name=f"{name}.g")  # float64 in, float64 gradients
+        assert not t.requires_grad and t.grad is None, (
+            f"{what}: {name} has requires_grad or .grad set: compute the gradients by hand, without autograd"
+        )
 
 
 @pytest.mark.layer_classes
@@ -137,10 +138,12 @@ def test_model_stays_on_device():
     x, targ = torch.empty(6, 3, **meta), torch.empty(6, **meta)
     w1, b1 = torch.empty(3, 4, **meta), torch.empty(4, **meta)
     w2, b2 = torch.empty(4, 1, **meta), torch.empty(1, **meta)
-    model = layers.Model(w1, b1, w2, b2)
-    loss = model(x, targ)
-    model.backward()
-    assert loss.device.type == "meta", f"inputs on meta, loss on {loss.device}"
+    model, _ = feedback.run(layers.Model, w1, b1, w2, b2)
+    loss, what = feedback.run(model, x, targ)
+    feedback.assert_on_device(loss, "meta", what, name="the loss")
+    _, what = feedback.run(model.backward)
     for name, t in zip(["x", "w1", "b1", "w2", "b2"], [x, w1, b1, w2, b2]):
-        assert t.g.device.type == "meta", f"inputs on meta, {name}.g on {t.g.device}"
-        assert tuple(t.g.shape) == tuple(t.shape), f"{name}.g: expected shape {tuple(t.shape)}, got {tuple(t.g.shape)}"
+        feedback.assert_on_device(_g(t, what, name), "meta", what, name=f"{name}.g")
+        assert tuple(t.g.shape) == tuple(t.shape), (
+            f"{what}: {name}.g has shape {tuple(t.g.shape)}, expected {tuple(t.shape)}"
+        )

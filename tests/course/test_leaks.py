@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 
 from autograder.paths import ROOT, SOLUTIONS
-from support.leaks import find_leaks, solution_lines
+from support.leaks import find_leaks, quotable_lines, solution_lines
 
 SHIPPED = [folder for folder in ("exercises", "release") if (ROOT / folder).is_dir()]
 
@@ -45,3 +46,12 @@ def test_solution_lines_are_many_and_specific():
     lines = solution_lines()
     assert len(lines) > 100
     assert "return out" not in lines  # too short to prove anything
+
+
+def test_the_check_finds_a_solution_line_quoted_inside_a_hint(tmp_path):
+    """A hint in items.json quotes code mid-sentence, in a JSON string."""
+    line = next(line for line in sorted(quotable_lines()) if "+=" in line)
+    (tmp_path / "items.json").write_text(json.dumps([{"hints": [f"Write `{line}` in the loop."]}]))
+    assert any("items.json: quotes" in leak for leak in find_leaks(tmp_path))
+    (tmp_path / "items.json").write_text(json.dumps([{"hints": ["Write one product per step."]}]))
+    assert find_leaks(tmp_path) == []

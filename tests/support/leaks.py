@@ -62,6 +62,30 @@ def _texts(path: Path) -> list[str]:
     return texts
 
 
+def squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+@cache
+def quotable_lines() -> frozenset[str]:
+    """The solution lines that appear nowhere in what is shipped on purpose
+    (the solutions' text outside their regions, such as a docstring, the
+    public tests, the notebooks' helpers), even inside a longer line."""
+    given = [path.read_text() for folder in ("autograder/public", "autograder/course/notebook_files")
+             for path in (ROOT / folder).glob("*.py")]
+    for path in (ROOT / "solutions").glob("*.py"):
+        given.append(stubs.make_stub(path.read_text(), path.stem))
+    flat = squeezed("\n".join(given))
+    return frozenset(line for line in solution_lines() if squeezed(line) not in flat)
+
+
+def _inside(text: str) -> list[str]:
+    """The solution lines found anywhere in `text`, whitespace aside: a hint in
+    items.json or a notebook's Markdown quotes code mid-sentence, not on a line of its own."""
+    flat = squeezed(text)
+    return sorted(line for line in quotable_lines() if squeezed(line) in flat)
+
+
 def find_leaks(folder: Path) -> list[str]:
     leaks = []
     secret = solution_lines() | hidden_lines()
@@ -81,4 +105,5 @@ def find_leaks(folder: Path) -> list[str]:
             for number, line in enumerate(text.splitlines(), 1):
                 if line.strip() in secret:
                     leaks.append(f"{where}:{number}: {line.strip()[:60]!r}")
+            leaks += [f"{where}: quotes {line[:60]!r}" for line in _inside(text)]
     return sorted(set(leaks))

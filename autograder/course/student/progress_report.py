@@ -45,7 +45,7 @@ def load_items(path: Path) -> list[dict]:
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
         return [{"id": str(i["id"]), "module": str(i["module"]), "points": int(i["points"]),
-                 "hint": str(i["hint"])} for i in items]
+                 "hint": str(i["hints"][0])} for i in items]  # the first level: the idea, never the answer
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ProgressError(f"cannot read the items from {path}: {exc}") from None
 
@@ -104,7 +104,8 @@ def error_command(entry: dict, folder: str = "exercises") -> str:
         NOT_STARTED: "not started: its functions still raise NotImplementedError",
         NOT_RUN: "its tests did not run",
     }.get(entry["status"], entry["status"])
-    message = clean(message, MESSAGE_LIMIT) + f"\nHint: {clean(entry['hint'], MESSAGE_LIMIT)}"
+    message = (clean(message, MESSAGE_LIMIT) + f"\nHint: {clean(entry['hint'], MESSAGE_LIMIT)}"
+               f"\nMore help: pytest exercises --hint {entry['id']}")
     file = f"{folder}/{entry['module']}.py"
     return f"::error file={escape_property(clean(file))},title={escape_property(clean(title))}::{escape_data(message)}"
 
