@@ -51,7 +51,8 @@ def failure_text(report) -> str:
     text = crash.message if crash is not None else str(report.longrepr)
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("assert ")] or lines[:1] or ["failed"]
-    return shorten(" ".join(lines[:4]), MESSAGE_LIMIT)
+    # "AssertionError: " says only that a check failed; the sentence after it says which
+    return shorten(" ".join(lines[:4]).removeprefix("AssertionError: "), MESSAGE_LIMIT)
 
 
 def stub_item(excinfo) -> str | None:

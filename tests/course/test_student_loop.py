@@ -143,6 +143,26 @@ def test_an_error_while_importing_names_the_line_and_exception(folder):
     assert "einsum.py, line 4: NameError: name 'undefined_name' is not defined" in message, message
 
 
+def test_the_mse_broadcast_is_named_with_expected_and_got(folder):
+    solve(folder, "loss")
+    source = (folder / "loss.py").read_text()
+    (folder / "loss.py").write_text(source.replace("output.squeeze(-1) - targ", "output - targ"))
+    code, summary, output = pytest_in(folder, "-m", "mse")
+    message = rows(summary)["mse"]["message"]
+    assert "(2, 1)" in message and "broadcasts to (2, 2)" in message and "squeeze(-1)" in message, message
+    assert "Expected 2.5 but got 3.5" in output  # torch's own lines are kept
+
+
+def test_an_in_place_relu_is_named(folder):
+    solve(folder, "neurons")
+    source = (folder / "neurons.py").read_text()
+    body = source[source.index("def relu("):]
+    returned = next(line for line in body.splitlines() if line.strip().startswith("return "))
+    (folder / "neurons.py").write_text(source.replace(returned, "    return x.clamp_min_(0.0)", 1))
+    code, summary, output = pytest_in(folder, "-m", "relu")
+    assert "changed its input" in rows(summary)["relu"]["message"], output
+
+
 NO_TORCH = """
 import importlib.util, sys
 found = importlib.util.find_spec

@@ -271,7 +271,7 @@ def test_steps_show_points_and_rows_and_escape_what_the_code_said(workflow, repo
     assert len(lines) == len(items) - len(NEURONS)
     assert all(line.startswith("::error file=exercises/") for line in lines), lines[:3]
     (mine,) = [line for line in lines if f"title={loops.id}%3A failing" in line]
-    assert "file=exercises/matmul.py," in mine and "::ValueError: 50%25 done ::warning::forged <b>bold</b>" in mine
+    assert "file=exercises/matmul.py," in mine and "raised ValueError: 50%25 done ::warning::forged <b>bold</b>" in mine
     assert not re.search("[\x1b\u202e]", "".join(lines))
 
 
