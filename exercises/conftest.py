@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sys
 import textwrap
@@ -30,9 +31,11 @@ def setup_command() -> str:
 
 if importlib.util.find_spec("torch") is None:
     # One line on what to do, instead of a ModuleNotFoundError per test file.
+    root = os.path.relpath(HERE.parent)
     sys.stderr.write(
-        f"torch is not installed for {sys.executable}, the Python running pytest: set up with "
-        f"`{setup_command()}`, then run `.venv/bin/python -m pytest exercises`\n")
+        f"torch is not installed for {sys.executable}, the Python running pytest: "
+        + ("" if root == "." else f"in {root}, ")
+        + f"set up with `{setup_command()}`, then run `.venv/bin/python -m pytest {HERE.name}`\n")
     raise SystemExit(4)
 
 import pytest  # noqa: E402  (after the check: a wrong pytest gets the line above too)
@@ -119,12 +122,13 @@ def show_hint(config, session) -> int:
     hints = item["hints"]
     cache = getattr(config, "cache", None)
     seen = cache.get(HINT_KEY + item_id, 0) if cache is not None else 0
-    level = min(seen if isinstance(seen, int) else 0, len(hints) - 1) + 1
+    seen = seen if type(seen) is int and seen >= 0 else 0  # the cache is a file anyone can edit
+    level = min(seen, len(hints) - 1) + 1
     if cache is not None:
         cache.set(HINT_KEY + item_id, level)
     print(f"Hint {level} of {len(hints)} for {item_id} ({item['title']}, in {item['module']}.py):\n")
     print(textwrap.fill(hints[level - 1], 88, initial_indent="  ", subsequent_indent="  ") + "\n")
-    print(f"Ask again for hint {level + 1}: pytest exercises --hint {item_id}" if level < len(hints)
+    print(f"Ask again for hint {level + 1}: {progress.command(config)} --hint {item_id}" if level < len(hints)
           else "That was the last hint.")
     return pytest.ExitCode.OK
 

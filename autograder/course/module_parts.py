@@ -82,7 +82,8 @@ def assemble(setup: str, answers: dict[str, str]) -> str:
 def answer_lines(setup: str, answers: dict[str, str]) -> list[tuple[int, int, str]]:
     """(first line, last line, item id) of each answer in `assemble`'s module:
     a line of that file is then a line of a notebook's answer cell."""
-    spans, line = [], len(setup.rstrip("\n").splitlines()) + 3  # two blank lines between parts
+    # an empty setup still takes its line; then two blank lines between parts
+    spans, line = [], max(len(setup.rstrip("\n").splitlines()), 1) + 3
     for item, code in answers.items():
         if code.strip():
             count = len(code.rstrip("\n").splitlines())

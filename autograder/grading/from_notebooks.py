@@ -248,7 +248,7 @@ def in_cells(message: str, answers: Answers) -> str:
                 return f"cell {item}, line {line - first + 1}"
         return match.group()
 
-    return re.sub(r"\b(\w+)\.py:(\d+)", cite, message)
+    return re.sub(r"(?:[\w.-]*/)*\b(\w+)\.py:(\d+)", cite, message)
 
 
 def with_notes(report: Report, answers: Answers, modules: tuple[str, ...] | None) -> Report:

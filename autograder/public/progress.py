@@ -13,13 +13,16 @@ at their last run, marked "(last run)", and the points count all of them.
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 
-ITEMS = json.loads(Path(__file__).with_name("items.json").read_text())
+HERE = Path(__file__).parent
+ITEMS = json.loads(HERE.joinpath("items.json").read_text())
 ITEM_IDS = {item["id"] for item in ITEMS}
 MODULES = {item["module"] for item in ITEMS}
 LADDER_ITEMS = ("matmul_loops", "matmul_elementwise", "matmul_broadcast", "matmul_einsum")
@@ -30,6 +33,7 @@ FAILING = "failing"
 NOT_RUN = "not run"
 
 CACHE_KEY = "chapter/progress"
+DID_NOT_IMPORT = "did not import:"
 MESSAGE_LIMIT = 300  # characters of a failure kept for the summary (its first lines)
 WIDTH = 100  # the summary fits a terminal this wide
 
@@ -42,15 +46,20 @@ def shorten(text: str, limit: int) -> str:
     return (cut if len(cut) > limit // 2 else text[: limit - 1]) + "…"
 
 
+EXPECTED_GOT = re.compile(r"^(Expected |it returned |Mismatched elements|Greatest absolute)")
+
+
 def failure_text(report) -> str:
-    """The first lines of what went wrong: the assertion's own message and
-    torch's `Expected ... but got ...`, never the traceback."""
+    """What went wrong in a line: the assertion's first sentence and the
+    expected/got lines (torch's `Expected 2.5 but got 3.5.`), never the
+    traceback nor the pictures that follow in the full report."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr)
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("assert ")] or lines[:1] or ["failed"]
+    kept = lines[:1] + [line for line in lines[1:] if EXPECTED_GOT.match(line)]
     # "AssertionError: " says only that a check failed; the sentence after it says which
-    return shorten(" ".join(lines[:4]).removeprefix("AssertionError: "), MESSAGE_LIMIT)
+    return shorten(" ".join(kept).removeprefix("AssertionError: "), MESSAGE_LIMIT)
 
 
 def stub_item(excinfo) -> str | None:
@@ -71,7 +80,10 @@ def import_error(folder: Path, module: str, longrepr: str) -> str:
         compile(source, str(path), "exec")
     except SyntaxError as exc:  # the exact place, as Python reports it
         line = (exc.text or "").strip()
-        return f"{module}.py, line {exc.lineno}: {type(exc).__name__}: {exc.msg}" + (f": {line}" if line else "")
+        where = f"{module}.py, line {exc.lineno}" if exc.lineno else f"{module}.py"
+        return f"{where}: {type(exc).__name__}: {exc.msg}" + (f": {shorten(line, 80)}" if line else "")
+    except ValueError as exc:  # null bytes: not a text file Python can read
+        return f"{module}.py: {exc}"
     # Raised while importing: the deepest line of the student's file, and the exception's own line.
     places = re.findall(rf"(?:^|[\\/\s]){re.escape(module)}\.py:(\d+)", longrepr, re.M)
     errors = [line[1:].strip() for line in longrepr.splitlines() if line.startswith("E ")]
@@ -82,12 +94,16 @@ def import_error(folder: Path, module: str, longrepr: str) -> str:
 class Progress:
     def __init__(self, config):
         self.config = config
-        self.folder = Path(__file__).parent
+        self.folder = HERE
         self.item_of: dict[str, str] = {}  # test nodeid -> item id
         self.outcomes: dict[str, list[str]] = {item["id"]: [] for item in ITEMS}
         self.messages: dict[str, str] = {}  # item id -> first failure
         self.stubs_hit: dict[str, set[str]] = {item["id"]: set() for item in ITEMS}
         self.broken: dict[str, str] = {}  # module -> why it did not import
+        self.collected: dict[str, int] = {item["id"]: 0 for item in ITEMS}  # before any deselection
+        self.selected: dict[str, int] = {item["id"]: 0 for item in ITEMS}  # after it
+        # A test id on the command line (test_loss.py::test_x) runs part of an item's tests.
+        self.test_ids = any("::" in str(arg) for arg in config.args)
         cache = getattr(config, "cache", None)
         self.cache = cache
         last = cache.get(CACHE_KEY, {}) if cache is not None else {}
@@ -95,13 +111,19 @@ class Progress:
 
     # --- collecting results ---------------------------------------------
 
-    @pytest.hookimpl
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_collection_modifyitems(self, items):
+        """Which item each test belongs to, and how many tests each item has
+        before `-m`/`-k` deselect some and after."""
         for test in items:
             marks = [m.name for m in test.iter_markers() if m.name in ITEM_IDS]
             if len(marks) != 1:
                 raise pytest.UsageError(f"{test.nodeid} needs exactly one item mark, has {marks or 'none'}")
             self.item_of[test.nodeid] = marks[0]
+            self.collected[marks[0]] += 1
+        yield
+        for test in items:
+            self.selected[self.item_of[test.nodeid]] += 1
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector):
@@ -146,8 +168,19 @@ class Progress:
 
     # --- this run's verdicts ----------------------------------------------
 
+    def complete(self, item) -> bool:
+        """All the item's tests ran: no `-k`, test id, `-x` or Ctrl-C left some out."""
+        count = self.collected[item["id"]]
+        return (not self.test_ids and self.selected[item["id"]] == count
+                and len(self.outcomes[item["id"]]) == count)
+
     def ran(self, item) -> bool:
-        return bool(self.outcomes[item["id"]]) or item["module"] in self.broken
+        """This run has a verdict on the item: all of its tests ran, or one of
+        those that did failed (a part that passes proves nothing about the rest)."""
+        outcomes = self.outcomes[item["id"]]
+        if not outcomes:
+            return item["module"] in self.broken
+        return self.complete(item) or any(o != DONE for o in outcomes)
 
     def status(self, item) -> str:
         outcomes = self.outcomes[item["id"]]
@@ -159,11 +192,14 @@ class Progress:
             return NOT_STARTED
         return FAILING
 
+    def collected_module(self, module: str) -> bool:
+        return any(self.collected[item["id"]] for item in ITEMS if item["module"] == module)
+
     def message(self, item) -> str:
         if item["id"] in self.messages:
             return self.messages[item["id"]]
         if not self.outcomes[item["id"]] and item["module"] in self.broken:
-            return f"did not import: {self.broken[item['module']]}"
+            return f"{DID_NOT_IMPORT} {self.broken[item['module']]}"
         others = sorted(self.stubs_hit[item["id"]] - {item["id"]})
         if others:
             return f"waits for {', '.join(others)} (still a stub)"
@@ -181,7 +217,10 @@ class Progress:
             kept = self.last.get(item["id"])
             kept = kept if isinstance(kept, dict) else {}
             status = kept.get("status") if kept.get("status") in (DONE, FAILING, NOT_STARTED) else NOT_RUN
-            message, tests, last_run = str(kept.get("message", "")), 0, status != NOT_RUN
+            message = str(kept.get("message", ""))
+            if message.startswith(DID_NOT_IMPORT) and self.collected_module(item["module"]):
+                status, message = NOT_RUN, ""  # it imports now: that old failure is over
+            tests, last_run = 0, status != NOT_RUN
         return {
             "id": item["id"],
             "status": status,
@@ -216,7 +255,24 @@ class Progress:
         path = self.config.getoption("progress_json")
         if path:
             Path(path).write_text(json.dumps(summary, indent=1) + "\n")
-        show(terminalreporter, summary)
+        show(terminalreporter, summary, command(self.config), unknown_marks(self.config))
+
+
+def command(config) -> str:
+    """`pytest exercises` as typed from where this run was started."""
+    where = os.path.relpath(HERE, config.invocation_params.dir)
+    return "pytest" if where == "." else f"pytest {where}"
+
+
+def unknown_marks(config) -> str:
+    """A word on `-m relus`: a name that is no item, with the item it may mean."""
+    expression = config.getoption("markexpr", "") or ""
+    names = set(re.findall(r"[A-Za-z_]\w*", expression)) - {"and", "or", "not"} - ITEM_IDS
+    words = []
+    for name in sorted(names):
+        close = difflib.get_close_matches(name, sorted(ITEM_IDS), n=1)
+        words.append(f"{name!r} is no item" + (f" (did you mean {close[0]}?)" if close else ""))
+    return "; ".join(words)
 
 
 COLOURS = {DONE: "green", NOT_STARTED: "yellow", FAILING: "red"}
@@ -238,9 +294,11 @@ def next_item(rows: list[tuple[dict, dict]]) -> tuple[dict, dict] | None:
     return None
 
 
-def show(terminalreporter, summary: dict) -> None:
+def show(terminalreporter, summary: dict, run: str = "pytest exercises", unknown: str = "") -> None:
     write = terminalreporter.write_line
     terminalreporter.section("chapter progress")
+    if unknown:
+        write(f"-m: {unknown}", yellow=True)
     rows = list(zip(ITEMS, summary["items"]))
     for item, row in rows:
         if row["status"] == NOT_RUN:
@@ -252,7 +310,7 @@ def show(terminalreporter, summary: dict) -> None:
     never = [item["id"] for item, row in rows if row["status"] == NOT_RUN]
     if never:
         write(f"{len(never)} item(s) not run yet ({', '.join(never[:3])}{', ...' if len(never) > 3 else ''}):"
-              " `pytest exercises` runs them all")
+              f" `{run}` runs them all")
     done = sum(row["status"] == DONE for row in summary["items"])
     write("")
     write(f"Points: {summary['points']}/{summary['max_points']}  ({done} of {len(ITEMS)} items done)", bold=True)
@@ -260,7 +318,7 @@ def show(terminalreporter, summary: dict) -> None:
     if todo is not None:
         item, row = todo
         write(f"Next: {item['id']} ({item['title']}) in {item['module']}.py", bold=True)
-        write(f"Stuck? pytest exercises --hint {item['id']}")
+        write(f"Stuck? {run} --hint {item['id']}")
     statuses = {row["id"]: row["status"] for row in summary["items"]}
     if all(statuses[name] == DONE for name in LADDER_ITEMS):
-        write("Your four matrix products pass: see how fast each one is with `pytest exercises --ladder`")
+        write(f"Your four matrix products pass: see how fast each one is with `{run} --ladder`")

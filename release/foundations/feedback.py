@@ -330,7 +330,7 @@ def column_minus_vector(output, targ, got, names=("output", "targ")):
     column, vector = names
     return _lines(
         f"{column} {shape(output)} minus {vector} {shape(targ)} broadcasts to ({n}, {n}): "
-        f"drop {column}'s last dimension first (squeeze(-1) or [:, 0])",
+        f"drop {column}'s last dimension of size 1 first (as in the squeeze_last item)",
         *broadcast_picture(tuple(output.shape), tuple(targ.shape), names=names),
     )
 

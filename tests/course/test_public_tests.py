@@ -33,7 +33,7 @@ def test_untouched_stubs_fail_every_item_in_one_line_each():
     assert summary["points"] == 0
     assert "Traceback" not in output and "NotImplementedError" not in output
     assert len(output.splitlines()) < 39 + 40, output  # one line per item, plus a few
-    assert "Next: neuron" in output and "Stuck? pytest exercises --hint neuron" in output
+    assert "Next: neuron" in output and "Stuck? pytest --hint neuron" in output
 
 
 def test_student_workflow_copy_solutions_over_exercises(tmp_path):
@@ -82,7 +82,7 @@ def test_one_failing_item_shows_its_message_and_hint(tmp_path):
     assert code == 1
     failing = [item for item, status in statuses(summary).items() if status != "done"]
     assert failing == ["mse"]
-    assert "Next: mse" in output and "Stuck? pytest exercises --hint mse" in output
+    assert "Next: mse" in output and "Stuck? pytest --hint mse" in output
 
 
 @pytest.mark.parametrize("item", catalogue.load(), ids=lambda item: item.id)

@@ -59,7 +59,17 @@ def _texts(path: Path) -> list[str]:
     if path.suffix == ".ipynb":
         notebook = json.loads(raw)
         texts.append("\n".join("".join(cell.get("source", "")) for cell in notebook.get("cells", [])))
+    elif path.suffix == ".json":  # items.json: its hints are JSON strings, quotes escaped
+        texts.append("\n".join(_strings(json.loads(raw))))
     return texts
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for part in value for text in _strings(part)] if isinstance(value, list) else []
 
 
 def squeezed(text: str) -> str:
