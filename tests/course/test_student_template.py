@@ -292,7 +292,8 @@ def test_the_script_needs_only_the_standard_library_and_trusts_nothing_in_the_fi
     lines = done.stdout.splitlines()
     assert len(lines) == len(catalogue.load()) and all(line.startswith("::error file=") for line in lines)
     # One line (safe_text.clean): the forged command is plain text inside the message.
-    assert lines[0].endswith("::one ::warning file=x::forged three %250A%0AHint: " + neuron.hint)
+    assert lines[0].endswith("::one ::warning file=x::forged three %250A%0AHint: " + neuron.hint
+                             + "%0AMore help: pytest exercises --hint neuron")
     assert f"title={relu.id}%3A not run (0/{relu.points} points)" in lines[1]
     script[4] = "summary"
     summary = subprocess.run(script, cwd=template, capture_output=True, text=True, timeout=60)
