@@ -80,7 +80,7 @@ def draw(times: dict[str, float | str], n: int) -> list[str]:
     return lines
 
 
-def show(folder) -> int:
+def show() -> int:
     try:
         matmul = importlib.import_module("matmul")
     except Exception as exc:  # noqa: BLE001

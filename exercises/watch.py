@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+import progress  # this folder is on sys.path, as for conftest.py
+
 HERE = Path(__file__).parent
 WARM = ("torch", "torch.testing", "numpy", "sympy")  # what the exercises import: paid once, here
 TICK_MS = 250  # how often a finished run is noticed while nothing is saved
@@ -173,13 +175,11 @@ def saved_files(fd: int, buffer: bytearray) -> set[Path] | None:
 
 def only_selected(tests: list[str] | None, config) -> list[str] | None:
     """Under `-m`, the saved modules' tests that hold a selected item."""
-    import conftest
-
     markexpr = config.getoption("markexpr", "")
-    modules = conftest.selected_modules(markexpr) if markexpr else None
+    modules = progress.selected_modules(markexpr) if markexpr else None
     if tests is None or modules is None:
         return tests
-    return [t for t in tests if t.removeprefix("test_").removesuffix(".py") in modules]
+    return [t for t in tests if progress.module_of(t) in modules]
 
 
 def run(config) -> int:

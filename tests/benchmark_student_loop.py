@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import shutil
 import statistics
 import subprocess
@@ -26,14 +25,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from autograder import catalogue  # noqa: E402
 from autograder.hosts import public_run  # noqa: E402
 from autograder.paths import EXERCISES, SOLUTIONS  # noqa: E402
+from support.watching import END, Watched  # noqa: E402
 
 PYTHON = sys.executable
-END_OF_RUN = b"Watching for saved files"
 
 
 def wall(command: list[str], cwd: Path) -> float:
@@ -49,39 +48,22 @@ def folder_of(modules_from: Path, into: Path) -> Path:
     return into
 
 
-def wait_for(process: subprocess.Popen, marker: bytes, timeout: float, seen: bytearray) -> float:
-    """Reads the process's output until `marker` shows; returns when it did."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.01)
-        if ready:
-            chunk = os.read(process.stdout.fileno(), 1 << 16)
-            if not chunk:
-                break
-            seen += chunk
-            if marker in seen:
-                del seen[: seen.index(marker) + len(marker)]
-                return time.perf_counter()
-    raise TimeoutError(f"no {marker!r} within {timeout} s")
-
-
 def watch_reruns(folder: Path, rounds: int) -> list[float]:
     """Seconds from a save to the end of the re-run's output, `rounds` times."""
-    process = subprocess.Popen([PYTHON, "-m", "pytest", "--watch", "-q"], cwd=folder,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    seen = bytearray()
+    watched = Watched(folder)
     times = []
     try:
-        wait_for(process, END_OF_RUN, 120, seen)
+        watched.until(END)
         module = folder / "neurons.py"
         for n in range(rounds):
             time.sleep(0.5)
             start = time.perf_counter()
             module.write_text(module.read_text() + f"\n# save {n}\n")
-            times.append(wait_for(process, END_OF_RUN, 30, seen) - start)
+            watched.until(END, 30)
+            times.append(time.perf_counter() - start)
     finally:
-        process.kill()
-        process.wait()
+        watched.process.kill()
+        watched.process.wait()
     return times
 
 

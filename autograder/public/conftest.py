@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
 import textwrap
 from pathlib import Path
@@ -79,22 +78,6 @@ def pytest_cmdline_main(config):
 # --- only what the run needs ---------------------------------------------
 
 
-def selected_modules(markexpr: str) -> set[str] | None:
-    """The modules that hold an item `-m markexpr` selects; None when the
-    expression names something other than items (then everything is collected)."""
-    from _pytest.mark.expression import Expression
-
-    names = set(re.findall(r"(?:\w|:|\+|-|\.|\[|\]|\\|/)+", markexpr)) - {"and", "or", "not"}
-    if "=" in markexpr or not names <= set(ITEM_BY_ID):
-        return None
-    try:
-        expression = Expression.compile(markexpr)
-        return {item["module"] for item in ITEMS
-                if expression.evaluate(lambda name, _id=item["id"], **kwargs: name == _id)}
-    except Exception:  # noqa: BLE001 - pytest itself reports a bad expression
-        return None
-
-
 def pytest_ignore_collect(collection_path, config):
     """Under `-m ITEM`, the other modules' test files are not even imported
     (importing them loads their modules, sympy and numpy: seconds)."""
@@ -102,10 +85,10 @@ def pytest_ignore_collect(collection_path, config):
     name = collection_path.name
     if not markexpr or not (name.startswith("test_") and name.endswith(".py")):
         return None
-    modules = selected_modules(markexpr)
+    modules = progress.selected_modules(markexpr)
     if modules is None:
         return None
-    return name.removeprefix("test_").removesuffix(".py") not in modules or None
+    return progress.module_of(name) not in modules or None
 
 
 # --- hints -----------------------------------------------------------------
@@ -134,4 +117,4 @@ def show_hint(config, session) -> int:
 def show_ladder(config, session) -> int:
     import ladder
 
-    return ladder.show(HERE)
+    return ladder.show()

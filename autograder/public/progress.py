@@ -17,6 +17,7 @@ import difflib
 import json
 import os
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,32 @@ CACHE_KEY = "chapter/progress"
 DID_NOT_IMPORT = "did not import:"
 MESSAGE_LIMIT = 300  # characters of a failure kept for the summary (its first lines)
 WIDTH = 100  # the summary fits a terminal this wide
+
+
+def module_of(test_file: str) -> str:
+    """The module a test file checks: test_loss.py -> loss."""
+    return Path(test_file).stem.removeprefix("test_")
+
+
+def mark_names(markexpr: str) -> set[str]:
+    """The names an `-m` expression uses, as pytest reads identifiers."""
+    return set(re.findall(r"(?:\w|:|\+|-|\.|\[|\]|\\|/)+", markexpr)) - {"and", "or", "not"}
+
+
+@cache
+def selected_modules(markexpr: str) -> frozenset[str] | None:
+    """The modules that hold an item `-m markexpr` selects; None when the
+    expression names something other than items (then everything is collected)."""
+    from _pytest.mark.expression import Expression
+
+    if "=" in markexpr or not mark_names(markexpr) <= ITEM_IDS:
+        return None
+    try:
+        expression = Expression.compile(markexpr)
+        return frozenset(item["module"] for item in ITEMS
+                         if expression.evaluate(lambda name, _id=item["id"], **kwargs: name == _id))
+    except Exception:  # noqa: BLE001 - pytest itself reports a bad expression
+        return None
 
 
 def shorten(text: str, limit: int) -> str:
@@ -94,7 +121,6 @@ def import_error(folder: Path, module: str, longrepr: str) -> str:
 class Progress:
     def __init__(self, config):
         self.config = config
-        self.folder = HERE
         self.item_of: dict[str, str] = {}  # test nodeid -> item id
         self.outcomes: dict[str, list[str]] = {item["id"]: [] for item in ITEMS}
         self.messages: dict[str, str] = {}  # item id -> first failure
@@ -128,10 +154,10 @@ class Progress:
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector):
         report = yield
-        name = Path(str(collector.path)).stem.removeprefix("test_")
+        name = module_of(str(collector.path))
         if report.failed and isinstance(collector, pytest.Module) and name in MODULES:
             # The student's module did not import: say where and why, not pytest's internals.
-            why = import_error(self.folder, name, str(report.longrepr))
+            why = import_error(HERE, name, str(report.longrepr))
             self.broken[name] = why
             report.longrepr = why
         return report
@@ -266,8 +292,7 @@ def command(config) -> str:
 
 def unknown_marks(config) -> str:
     """A word on `-m relus`: a name that is no item, with the item it may mean."""
-    expression = config.getoption("markexpr", "") or ""
-    names = set(re.findall(r"[A-Za-z_]\w*", expression)) - {"and", "or", "not"} - ITEM_IDS
+    names = mark_names(config.getoption("markexpr", "") or "") - ITEM_IDS
     words = []
     for name in sorted(names):
         close = difflib.get_close_matches(name, sorted(ITEM_IDS), n=1)

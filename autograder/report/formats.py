@@ -17,8 +17,9 @@ SHORT_MESSAGE = 200  # characters of the first failure in a table row (terminal,
 TABLE_WIDTH = 100  # columns of the terminal's table
 NOT_STARTED = "not started"  # shown for an untouched stub; the JSON keeps SPEC's "failed"
 # The devices in a student's words: the simulated ones hold no data but behave like a GPU.
-DEVICE_WORDS = {"cpu": "CPU", "cuda (simulated)": "GPU (simulated)", "meta": "GPU (simulated)", "cuda": "GPU"}
-DEVICES_NOTE = ("GPU (simulated): a device with no data that behaves like a GPU, so a tensor made on the "
+SIMULATED = "GPU (simulated)"
+DEVICE_WORDS = {"cpu": "CPU", "cuda (simulated)": SIMULATED, "meta": SIMULATED, "cuda": "GPU"}
+DEVICES_NOTE = (f"{SIMULATED}: a device with no data that behaves like a GPU, so a tensor made on the "
                 "CPU by mistake (torch.zeros(...) without device=...) fails there as it would on a real GPU.")
 
 
@@ -46,6 +47,11 @@ def shown_devices(item) -> str:
     return ", ".join(dict.fromkeys(DEVICE_WORDS.get(d, d) for d in item.devices))
 
 
+def devices_note(report: Report) -> str | None:
+    """The one line that explains the simulated GPU, where a row names it."""
+    return DEVICES_NOTE if any(SIMULATED in shown_devices(item) for item in report.items) else None
+
+
 def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
@@ -63,8 +69,8 @@ def to_markdown(report: Report) -> str:
             f"| {markdown(shown_status(item), NAME_LIMIT)} | {markdown(shown_failure(item), SHORT_MESSAGE)} "
             f"| {markdown(shown_devices(item), NAME_LIMIT)} |"
         )
-    if any("GPU (simulated)" in shown_devices(item) for item in report.items):
-        lines += ["", DEVICES_NOTE]
+    if note := devices_note(report):
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
@@ -132,8 +138,7 @@ def to_table(report: Report, console=None) -> None:
     from rich.table import Table
 
     colours = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
-               "missing": "magenta", "timeout": "red"}
-    colours[NOT_STARTED] = "yellow"
+               "missing": "magenta", "timeout": "red", NOT_STARTED: "yellow"}
     console = console or Console()
     if not console.is_terminal:
         console.width = TABLE_WIDTH  # a log or a pipe: do not wrap at 80 columns
@@ -153,8 +158,8 @@ def to_table(report: Report, console=None) -> None:
             terminal(shown_failure(item), SHORT_MESSAGE), terminal(shown_devices(item), NAME_LIMIT),
         )
     console.print(table)
-    if any("GPU (simulated)" in shown_devices(item) for item in report.items):
-        console.print(terminal(DEVICES_NOTE, 400))
+    if note := devices_note(report):
+        console.print(terminal(note, 400))
 
 
 RENDERERS = {"json": to_json, "markdown": to_markdown, "gradescope": to_gradescope, "junit": to_junit}

@@ -18,14 +18,11 @@ SHORTEST_EXPRESSION = 6  # characters, spaces aside: `x @ w` and shorter prove n
 
 
 def solution_body(module: str) -> list[str]:
-    """The lines between the solution markers of a module."""
-    inside, lines = False, []
-    for line in (SOLUTIONS / f"{module}.py").read_text().splitlines():
-        if line.strip() in (stubs.BEGIN, stubs.END):
-            inside = line.strip() == stubs.BEGIN
-        elif inside and line.strip() and not line.strip().startswith("#"):
-            lines.append(line.strip())
-    return lines
+    """The lines between the solution markers of a module (stubs.regions finds them)."""
+    source = (SOLUTIONS / f"{module}.py").read_text()
+    lines = [line.strip() for line in source.splitlines()]
+    inside = [lines[i] for region in stubs.regions(source, module) for i in range(region.begin + 1, region.end)]
+    return [line for line in inside if line and not line.startswith("#")]
 
 
 @cache
