@@ -256,7 +256,7 @@ def batch_command(submissions: Path, out: Path, workers: int | None, timeout: fl
     import os
     import signal
 
-    from autograder.hosts import batch
+    from autograder.hosts.batch import course as batch
 
     signal.signal(signal.SIGTERM, batch.interrupt)
     try:

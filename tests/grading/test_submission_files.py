@@ -24,7 +24,7 @@ import pytest
 from autograder import catalogue
 from autograder.grading import from_notebooks, submission_files
 from autograder.grading.submission_files import MODULE_LIMIT, SubmissionFileError, read_regular
-from autograder.hosts import batch
+from autograder.hosts.batch import course, students
 from autograder.hosts.gradescope.locate import work_in
 from autograder.paths import EXERCISES, ROOT, SOLUTIONS
 from support import notebook_builder as nb
@@ -228,28 +228,28 @@ def test_the_batch_hash_never_opens_a_fifo_or_follows_a_link(tmp_path):
     os.mkfifo(tmp_path / "pipe")
     (tmp_path / "zero").symlink_to("/dev/zero")
     (tmp_path / "solutions").symlink_to(SOLUTIONS)
-    first = within(QUICK, lambda: batch.fingerprint(tmp_path))
-    assert within(QUICK, lambda: batch.fingerprint(tmp_path)) == first
+    first = within(QUICK, lambda: students.fingerprint(tmp_path))
+    assert within(QUICK, lambda: students.fingerprint(tmp_path)) == first
     (tmp_path / "zero").unlink()
     (tmp_path / "zero").symlink_to("/dev/urandom")
-    assert batch.fingerprint(tmp_path) != first  # a link counts by its target's name
+    assert students.fingerprint(tmp_path) != first  # a link counts by its target's name
     os.mkfifo(tmp_path / "top.ipynb")
-    assert within(QUICK, lambda: batch.fingerprint(tmp_path / "top.ipynb"))
+    assert within(QUICK, lambda: students.fingerprint(tmp_path / "top.ipynb"))
 
 
 def test_the_batch_hash_reads_within_its_bounds(tmp_path, monkeypatch):
     for index in range(5):
         (tmp_path / f"file{index}").write_bytes(b"x" * 100)
-    full = batch.fingerprint(tmp_path)
-    monkeypatch.setattr(batch, "MAX_HASHED_BYTES", 250)
+    full = students.fingerprint(tmp_path)
+    monkeypatch.setattr(students, "MAX_HASHED_BYTES", 250)
     reads = []
-    monkeypatch.setattr(batch, "read_regular", lambda path, limit: reads.append(path) or b"x" * 100)
-    assert batch.fingerprint(tmp_path) != full
+    monkeypatch.setattr(students, "read_regular", lambda path, limit: reads.append(path) or b"x" * 100)
+    assert students.fingerprint(tmp_path) != full
     assert len(reads) == 2  # the rest by size and time
-    monkeypatch.setattr(batch, "MAX_HASHED_BYTES", 10**6)
-    monkeypatch.setattr(batch, "MAX_HASHED_FILES", 3)
+    monkeypatch.setattr(students, "MAX_HASHED_BYTES", 10**6)
+    monkeypatch.setattr(students, "MAX_HASHED_FILES", 3)
     reads.clear()
-    batch.fingerprint(tmp_path)
+    students.fingerprint(tmp_path)
     assert len(reads) == 3
 
 
@@ -258,12 +258,12 @@ def test_a_student_that_is_a_link_gets_an_error_without_grading(tmp_path):
     (tmp_path / "carol").symlink_to(SOLUTIONS)
     (tmp_path / "dave.ipynb").symlink_to(next(SOURCE_NOTEBOOKS.glob("*.ipynb")))
     (tmp_path / "stray").symlink_to(SOLUTIONS / "loss.py")  # a link to a file that is no notebook
-    students = batch.find_students(tmp_path)
-    assert [s.name for s in students] == ["alice", "carol", "dave"]
+    found = students.find_students(tmp_path)
+    assert [s.name for s in found] == ["alice", "carol", "dave"]
     ran = [sys.executable, "-c", "import sys; sys.exit(7)"]  # a grading would say status 7
-    for student in students[1:]:
-        report = batch.grade(student, batch.content_hash(student), timeout=60,
-                             graders=batch.Graders(), command=ran)
+    for student in found[1:]:
+        report = course.grade(student, students.content_hash(student), timeout=60,
+                             graders=course.Graders(), command=ran)
         assert report["batch"]["status"] == "error", report
         assert f"{student.path.name} is a symbolic link" in report["batch"]["error"]
 

@@ -20,7 +20,8 @@ import pytest
 from filelock import FileLock
 
 from autograder import catalogue
-from autograder.hosts import batch, batch_reports
+from autograder.hosts.batch import course, students
+from autograder.hosts.batch import reports as batch_reports
 from autograder.paths import EXERCISES, ROOT, SOLUTIONS
 
 NEURONS = catalogue.items_of("neurons")
@@ -107,7 +108,7 @@ def test_reference_module_earns_its_points_and_the_stub_none(first_run):
     assert (alice["status"], bob["status"], bob["score"]) == ("graded", "graded", "0")
     assert float(alice["max_score"]) == float(bob["max_score"]) == catalogue.max_score()
     report = json.loads((out / "alice.json").read_text())
-    assert report["score"] == float(alice["score"]) and report["batch"]["sha256"] == batch.fingerprint(
+    assert report["score"] == float(alice["score"]) and report["batch"]["sha256"] == students.fingerprint(
         first_run[0] / "alice")
 
 
@@ -189,8 +190,8 @@ def test_a_submission_over_its_time_is_stopped_and_recorded(tmp_path):
     ("pass", "the grader wrote no readable report"),
 ])
 def test_a_failing_grader_is_recorded_with_what_it_said(tmp_path, code, expected):
-    student = batch.Student("carol", tmp_path)
-    report = batch.grade(student, "abc", timeout=60, graders=batch.Graders(),
+    student = students.Student("carol", tmp_path)
+    report = course.grade(student, "abc", timeout=60, graders=course.Graders(),
                          command=[sys.executable, "-c", code])
     assert report["batch"]["status"] == "error"
     assert expected in report["batch"]["error"]
@@ -199,18 +200,18 @@ def test_a_failing_grader_is_recorded_with_what_it_said(tmp_path, code, expected
 
 def test_the_content_hash_follows_what_the_grader_reads(tmp_path):
     (tmp_path / "neurons.py").write_text("x = 1\n")
-    before = batch.fingerprint(tmp_path)
+    before = students.fingerprint(tmp_path)
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints" / "neurons.py").write_text("x = 2\n")
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "neurons.pyc").write_bytes(b"\0")
-    assert batch.fingerprint(tmp_path) == before  # hidden files and caches do not count
+    assert students.fingerprint(tmp_path) == before  # hidden files and caches do not count
 
     (tmp_path / "neurons.py").write_text("x = 2\n")
-    edited = batch.fingerprint(tmp_path)
+    edited = students.fingerprint(tmp_path)
     assert edited != before
     (tmp_path / "neurons.py").rename(tmp_path / "matmul.py")
-    assert batch.fingerprint(tmp_path) not in (before, edited)  # same bytes, another module
+    assert students.fingerprint(tmp_path) not in (before, edited)  # same bytes, another module
 
 
 def test_only_a_complete_report_of_the_same_content_is_kept(tmp_path):

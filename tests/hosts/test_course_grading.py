@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from autograder import catalogue
 from autograder.cli import main
-from autograder.hosts import batch_reports
+from autograder.hosts.batch import reports as batch_reports
 from autograder.hosts.github import feedback, fetch_students
 from autograder.hosts.github.api import GitHub, GitHubError
 from autograder.paths import EXERCISES, ROOT, SOLUTIONS

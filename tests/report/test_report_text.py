@@ -27,7 +27,9 @@ from rich.console import Console
 
 from autograder import catalogue, safe_text
 from autograder.bench import measure, views
-from autograder.hosts import batch, batch_reports, notebook_kernel
+from autograder.hosts import notebook_kernel
+from autograder.hosts.batch import course
+from autograder.hosts.batch import reports as batch_reports
 from autograder.hosts.gradescope import locate, run
 from autograder.paths import ROOT, SOLUTIONS
 from autograder.report import annotations
@@ -311,7 +313,7 @@ def test_notebook_feedback_and_batch_lines_are_printable(text):
     lines = notebook_kernel.summary(item, "a hint").splitlines()
     assert all(line.isprintable() for line in lines) and len(lines) == 3
     report = {"batch": {"student": text, "status": "error", "error": text, "seconds": 1.0}}
-    assert batch.log_line(report).isprintable()
+    assert course.log_line(report).isprintable()
 
 
 @given(hostile_text, hostile_text)

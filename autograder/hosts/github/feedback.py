@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from autograder.hosts import batch_reports
+from autograder.hosts.batch import reports as batch_reports
 from autograder.hosts.github.api import GitHub, GitHubError
 from autograder.hosts.github.fetch_students import FETCHED, Fetched
 from autograder.hosts.github.roster import Entry, SHA
