@@ -272,7 +272,11 @@ def batch_command(submissions: Path, out: Path, workers: int | None, timeout: fl
 
 @main.command("gradescope-bundle")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-def gradescope_bundle(out: Path) -> None:
+# The choices are bundle.VISIBILITIES, spelled out so that --help needs no import.
+@click.option("--visibility", type=click.Choice(["visible", "after_due_date", "after_published"]),
+              default="visible", show_default=True,
+              help="When students see each item's results; the output always states their points.")
+def gradescope_bundle(out: Path, visibility: str) -> None:
     """Build OUT (a .zip): the autograder to upload to Gradescope.
 
     It holds setup.sh and run_autograder at its root, the grader with its
@@ -284,7 +288,7 @@ def gradescope_bundle(out: Path) -> None:
     if not out.parent.is_dir():
         raise click.ClickException(f"{out.parent} is not a folder.")
     try:
-        names = bundle.write(out)
+        names = bundle.write(out, visibility=visibility)
     except bundle.BundleError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {out} ({len(names)} files)")

@@ -7,6 +7,8 @@ syntax (autograder/safe_text.py), so none can be broken by a string.
 from __future__ import annotations
 
 import json
+import math
+import re
 import xml.etree.ElementTree as ET
 
 from autograder import catalogue
@@ -21,6 +23,13 @@ SIMULATED = "GPU (simulated)"
 DEVICE_WORDS = {"cpu": "CPU", "cuda (simulated)": SIMULATED, "meta": SIMULATED, "cuda": "GPU"}
 DEVICES_NOTE = (f"{SIMULATED}: a device with no data that behaves like a GPU, so a tensor made on the "
                 "CPU by mistake (torch.zeros(...) without device=...) fails there as it would on a real GPU.")
+# The speed ladder as the hidden suite times it (LADDER in autograder/hidden/test_matmul.py):
+# each matmul variant of the submission against the reference's next-slower one.
+LADDER = {"matmul_elementwise": "matmul_loops", "matmul_broadcast": "matmul_elementwise",
+          "matmul_einsum": "matmul_broadcast"}
+# What a passed speed check says it measured (grading/pipeline.py, hidden/checks.py assert_faster).
+SPEED_UP = re.compile(r"speed-up (\S+)x over (\S+)")
+LEADERBOARD_MAX = 1e6  # times faster; the reference's rungs measure 40-200
 
 
 def points(value: float) -> str:
@@ -74,8 +83,39 @@ def to_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def speed_up(item) -> float | None:
+    """What the item's passed speed check measured, as a leaderboard value."""
+    for test in item.tests:
+        found = SPEED_UP.fullmatch(test.message)
+        if test.passed and found and found[2] == LADDER[item.id]:
+            try:
+                value = float(found[1])
+            except ValueError:
+                return None
+            # The timing is the submission's to influence: inf and nan are no
+            # measurement (and no JSON), and no value outgrows LEADERBOARD_MAX.
+            return round(min(value, LEADERBOARD_MAX), 1) if math.isfinite(value) and value > 0 else None
+    return None
+
+
+def leaderboard(report: Report) -> list[dict]:
+    """Gradescope's leaderboard: each rung of the speed ladder this grading
+    measured, for an item that passed every check (a fast wrong answer ranks
+    nowhere); a rung not measured has no entry."""
+    board = []
+    for item in report.items:
+        value = speed_up(item) if item.id in LADDER and item.status == "passed" else None
+        if value is not None:
+            board.append({"name": f"{item.id} speed-up over {LADDER[item.id]}", "value": value, "order": "desc"})
+    return board
+
+
 def to_gradescope(report: Report) -> str:
-    """Gradescope's results.json: one test per item, output = what went wrong."""
+    """Gradescope's results.json: one test per item, output = what went wrong.
+
+    Every item is graded by the hidden suites, so every test case is one;
+    each is "visible" here, and the Gradescope runner changes that to the
+    bundle's choice (hosts/gradescope/run.py, `with_visibility`)."""
     hints = {item.id: item for item in catalogue.load()}
     tests = []
     for item in report.items:
@@ -99,11 +139,13 @@ def to_gradescope(report: Report) -> str:
                 "visibility": "visible",
             }
         )
-    return json.dumps(
-        {"score": report.score, "output": f"Points {report.score:g}/{report.max_score:g}",
-         "visibility": "visible", "tests": tests},
-        indent=2,
-    ) + "\n"
+    results = {"score": report.score, "output": f"Points {report.score:g}/{report.max_score:g}",
+               "visibility": "visible", "tests": tests}
+    if board := leaderboard(report):  # none without a measured rung: Gradescope shows no empty board
+        results["leaderboard"] = board
+    # allow_nan=False: a NaN would be a file Gradescope cannot read; failing here
+    # makes the runner say the grader failed instead (hosts/gradescope/run.py).
+    return json.dumps(results, indent=2, allow_nan=False) + "\n"
 
 
 def to_junit(report: Report) -> str:

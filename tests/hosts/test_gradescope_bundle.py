@@ -3,7 +3,8 @@
 The zip is built by the real command, unpacked as Gradescope unpacks it, and
 its run_autograder graded uploads the way Gradescope would, with the paths
 moved into a temporary folder and this environment's Python standing in for
-the one setup.sh would install. Three gradings in all (about 15 s each).
+the one setup.sh would install. Three gradings of everything (about 15 s
+each), one of matmul.py alone (about 4 s).
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ import jsonschema
 import pytest
 
 from autograder import catalogue
+from autograder.hosts.gradescope import bundle as gradescope_bundle
 from autograder.paths import EXERCISES, ROOT, SOLUTIONS
 from support import GRADESCOPE_SCHEMA
 
 SCRIPTS = ("setup.sh", "run_autograder")
 
 
-def build(out: Path) -> Path:
-    done = subprocess.run([sys.executable, "-m", "autograder", "gradescope-bundle", str(out)],
+def build(out: Path, *options: str) -> Path:
+    done = subprocess.run([sys.executable, "-m", "autograder", "gradescope-bundle", str(out), *options],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return out
@@ -68,9 +70,13 @@ def run_autograder(source: Path, root: Path, **env: str) -> dict:
              "AUTOGRADER_PYTHON": sys.executable, **env},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    results = json.loads((root / "results" / "results.json").read_text())
+    results = json.loads((root / "results" / "results.json").read_text(), parse_constant=not_json)
     jsonschema.validate(results, GRADESCOPE_SCHEMA)
     return results
+
+
+def not_json(constant: str):
+    raise ValueError(f"results.json holds {constant}, which is not JSON")
 
 
 def checks_by_item(results: dict) -> dict[str, dict]:
@@ -120,6 +126,24 @@ def test_setup_sh_parses_and_installs_the_pins(source):
     assert any(line.startswith("torch==") for line in (source / "constraints.txt").read_text().splitlines())
 
 
+def test_the_visibility_option_adds_one_settings_file(bundle, names, tmp_path):
+    later = build(tmp_path / "later.zip", "--visibility", "after_due_date")
+    with zipfile.ZipFile(later) as z, zipfile.ZipFile(bundle) as default:
+        assert z.namelist() == sorted([*names, gradescope_bundle.SETTINGS])
+        assert json.loads(z.read(gradescope_bundle.SETTINGS)) == {"visibility": "after_due_date"}
+        assert all(z.read(name) == default.read(name) for name in names)
+    assert gradescope_bundle.SETTINGS not in names  # the default zip is as it always was
+
+
+def test_the_visibility_choices_are_the_bundles():
+    from autograder.cli import gradescope_bundle as command
+
+    option = next(param for param in command.params if param.name == "visibility")
+    assert tuple(option.type.choices) == gradescope_bundle.VISIBILITIES
+    with pytest.raises(gradescope_bundle.BundleError):
+        gradescope_bundle.settings("hidden")
+
+
 def test_a_bad_output_path_is_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", "gradescope-bundle",
                            str(tmp_path / "no" / "such" / "folder.zip")],
@@ -139,6 +163,11 @@ def test_the_reference_uploaded_as_files_gets_full_marks(source, tmp_path):
     assert results["output"].startswith("Graded the modules at the top of your upload.")
     assert all(test["status"] == "passed" for test in results["tests"])
     assert len(results["tests"]) == len(catalogue.load())
+    assert results["visibility"] == "visible" and {t["visibility"] for t in results["tests"]} == {"visible"}
+    # each rung of the speed ladder, as timed: a passed check is at least 5x
+    assert [entry["name"].split()[0] for entry in results["leaderboard"]] == [
+        "matmul_elementwise", "matmul_broadcast", "matmul_einsum"]
+    assert all(5 <= entry["value"] < 10_000 for entry in results["leaderboard"])
 
 
 def test_a_repository_upload_is_graded_in_its_exercises_folder(source, tmp_path):
@@ -156,6 +185,7 @@ def test_a_repository_upload_is_graded_in_its_exercises_folder(source, tmp_path)
     assert tests["neuron"]["status"] == "passed"
     assert tests["mse"]["status"] == "failed" and tests["mse"]["score"] == 0
     assert tests["matmul_loops"]["status"] == "failed" and tests["matmul_loops"]["score"] == 0  # not uploaded
+    assert "leaderboard" not in results  # no rung of the ladder was measured
 
 
 def test_a_grader_failure_still_writes_results(source, tmp_path):
@@ -180,3 +210,28 @@ def test_a_broken_environment_still_writes_results(source, tmp_path):
     results = run_autograder(source, tmp_path, AUTOGRADER_PYTHON=str(tmp_path / "no-python"))
     assert results["score"] == 0 and results["tests"] == []
     assert "could not start" in results["output"]
+
+
+def test_items_shown_after_the_due_date_leave_the_points_visible(tmp_path):
+    """One module, graded by a bundle built with --visibility after_due_date."""
+    source = unpack(build(tmp_path / "later.zip", "--visibility", "after_due_date"), tmp_path / "source")
+    (tmp_path / "submission").mkdir()
+    shutil.copy(SOLUTIONS / "matmul.py", tmp_path / "submission")
+    results = run_autograder(source, tmp_path)
+    points = sum(item.points for item in catalogue.items_of("matmul"))
+    assert results["score"] == points and results["visibility"] == "visible"
+    assert {test["visibility"] for test in results["tests"]} == {"after_due_date"}
+    assert results["output"].splitlines() == ["Graded the modules at the top of your upload.",
+                                              f"Points {points}/90",
+                                              "Each item's results are shown after the due date."]
+    assert len(results["leaderboard"]) == 3
+
+
+def test_a_damaged_settings_file_is_a_grader_failure(source, tmp_path):
+    damaged = tmp_path / "source"
+    shutil.copytree(source, damaged, symlinks=True)
+    (damaged / gradescope_bundle.SETTINGS).write_text('{"visibility": "hidden"}\n')
+    shutil.copytree(SOLUTIONS, tmp_path / "submission")
+    results = run_autograder(damaged, tmp_path)
+    assert results["score"] == 0 and results["tests"] == []
+    assert "not of your code" in results["output"] and gradescope_bundle.SETTINGS in results["output"]

@@ -9,10 +9,16 @@ tests, no exercises, no caches, no version control.
 
 The zip is deterministic (sorted entries, one fixed timestamp, fixed
 permissions), so the same sources always give the same bytes.
+
+What the instructor chose when building it (`--visibility`) travels in the
+zip as SETTINGS, read by run.py at every grading: a file, not a variable in
+run_autograder, so the script stays one fixed file and the choice is there to
+read in the zip. The defaults write no SETTINGS: the zip is the same as ever.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -25,6 +31,10 @@ FOLDERS = ("autograder", "solutions")
 SKIPPED_NAMES = {"__pycache__", ".DS_Store"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
+SETTINGS = "gradescope.json"  # at the zip's root: /autograder/source/gradescope.json
+# When students see each item's test case (Gradescope's values). Not "hidden":
+# Gradescope means that for test cases worth no points, and every item has points.
+VISIBILITIES = ("visible", "after_due_date", "after_published")
 
 
 class BundleError(RuntimeError):
@@ -67,13 +77,23 @@ def entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def write(out: Path, root: Path = ROOT) -> list[str]:
+def settings(visibility: str = "visible") -> dict[str, bytes]:
+    """Name in the zip -> bytes, for the settings that differ from the defaults."""
+    if visibility not in VISIBILITIES:
+        raise BundleError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+    if visibility == "visible":
+        return {}
+    return {SETTINGS: (json.dumps({"visibility": visibility}, indent=2) + "\n").encode()}
+
+
+def write(out: Path, root: Path = ROOT, *, visibility: str = "visible") -> list[str]:
     """Write the zip to `out`; returns the names it holds, in order."""
+    extra = settings(visibility)
     files = contents(root)
-    names = sorted(files)
+    names = sorted([*files, *extra])
     partial = out.with_name(out.name + ".partial")  # never leave half a zip under the real name
     with zipfile.ZipFile(partial, "w") as archive:
         for name in names:
-            archive.writestr(entry(name), files[name].read_bytes())
+            archive.writestr(entry(name), extra[name] if name in extra else files[name].read_bytes())
     os.replace(partial, out)
     return names

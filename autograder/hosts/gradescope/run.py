@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from autograder.grading import isolated
-from autograder.hosts.gradescope import locate
+from autograder.hosts.gradescope import bundle, locate
 from autograder.paths import ROOT  # /autograder/source on Gradescope
 from autograder.safe_text import clean
 
@@ -25,6 +25,9 @@ DEFAULT_TIMEOUT = 480.0  # seconds; under Gradescope's default limit of ten minu
 FAILED = ("The autograder could not grade this submission. This is a fault of the "
           "autograder, not of your code, and no points were given or taken: please "
           "tell your course staff ({why}).")
+# The line the output gains when the items' test cases are shown later than the score.
+SHOWN_LATER = {"after_due_date": "Each item's results are shown after the due date.",
+               "after_published": "Each item's results are shown once the grades are published."}
 
 
 def run_grader(folder: Path, results: Path, timeout: float) -> str | None:
@@ -65,8 +68,32 @@ def note_for(found: locate.Found, submission: Path) -> str:
     return f"Graded the {found.kind} {place}."
 
 
-def add_note(results: Path, note: str) -> None:
-    data = json.loads(results.read_text())
+def bundle_visibility(source: Path = ROOT) -> str:
+    """The items' visibility the bundle was built with (gradescope-bundle --visibility)."""
+    path = source / bundle.SETTINGS
+    if not path.exists():
+        return "visible"
+    data = json.loads(path.read_text())  # ValueError (or OSError) when it is damaged
+    visibility = data.get("visibility") if isinstance(data, dict) else None
+    if visibility not in bundle.VISIBILITIES:
+        raise ValueError(f"{path} names no visibility of {', '.join(bundle.VISIBILITIES)}")
+    return visibility
+
+
+def with_visibility(data: dict, visibility: str) -> dict:
+    """Every item's test case at `visibility`; the result as a whole stays
+    visible, and so does its output, which states the points: Gradescope
+    hides its own total-score box while any test case is still hidden."""
+    data["visibility"] = "visible"
+    for test in data.get("tests", []):
+        test["visibility"] = visibility
+    if visibility in SHOWN_LATER:
+        data["output"] = f"{data.get('output', '')}\n{SHOWN_LATER[visibility]}".lstrip("\n")
+    return data
+
+
+def add_note(results: Path, note: str, visibility: str = "visible") -> None:
+    data = with_visibility(json.loads(results.read_text()), visibility)
     data["output"] = f"{note}\n{data.get('output', '')}".rstrip("\n")
     results.write_text(json.dumps(data, indent=2) + "\n")
 
@@ -80,14 +107,24 @@ def main(submission: Path, results: Path, timeout: float) -> None:
     """Grade the upload in SUBMISSION and write Gradescope's RESULTS file."""
     results.parent.mkdir(parents=True, exist_ok=True)
     results.unlink(missing_ok=True)  # never hand back a stale file as this grading's result
+    try:
+        visibility = bundle_visibility()
+    except (OSError, ValueError) as exc:  # a hand-edited zip: said before any grading
+        print(f"{bundle.SETTINGS}: {exc}")
+        write_failure(results, f"the autograder's {bundle.SETTINGS} is not valid")
+        return
     found = locate.work_in(submission)
-    print(f"grading {found.path} ({found.kind})", flush=True)
+    print(f"grading {found.path} ({found.kind}), each item's results {visibility}", flush=True)
     why = run_grader(found.path, results, timeout)
     if why is None:
-        add_note(results, note_for(found, submission))
+        add_note(results, note_for(found, submission), visibility)
     else:
-        print(f"grader failure: {why}")
-        results.write_text(json.dumps(failure_results(why), indent=2) + "\n")
+        write_failure(results, why)
+
+
+def write_failure(results: Path, why: str) -> None:
+    print(f"grader failure: {why}")
+    results.write_text(json.dumps(failure_results(why), indent=2) + "\n")
 
 
 if __name__ == "__main__":
