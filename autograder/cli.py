@@ -248,7 +248,15 @@ def annotate(report_file: Path, folder: str, page: int | None) -> None:
               help="Submissions graded at the same time.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
               help="Seconds one submission may take before it is stopped and recorded as a timeout.")
-def batch_command(submissions: Path, out: Path, workers: int | None, timeout: float) -> None:
+@click.option("--isolation", type=click.Choice(["fork", "process"]), default="fork", show_default=True,
+              help="fork: warm workers fork a fresh grader per submission; "
+                   "process: a new `python -m autograder grade` per submission.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Grade on this Dask cluster's workers instead of here (docs/batch.md).")
+@click.option("--similarity", is_flag=True,
+              help="Also write OUT/similarity.csv and similarity.html: which submissions share code (for instructors).")
+def batch_command(submissions: Path, out: Path, workers: int | None, timeout: float, isolation: str,
+                  scheduler: str | None, similarity: bool) -> None:
     """Grade every student in SUBMISSIONS (a folder or notebook each) into OUT.
 
     A rerun resumes: it keeps every report that graded the same content.
@@ -257,17 +265,30 @@ def batch_command(submissions: Path, out: Path, workers: int | None, timeout: fl
     import signal
 
     from autograder.hosts.batch import course as batch
+    from autograder.hosts.batch import engines
 
+    if scheduler:
+        from autograder.hosts.batch import dask_engine
+
+        try:  # before anything is written: an unreachable or mismatched cluster leaves OUT as it was
+            engine = dask_engine.DaskCluster(scheduler)
+        except batch.BatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+        workers = workers or engine.threads()
+    else:
+        workers = workers or os.cpu_count() or 1
+        engine = engines.WarmWorkers(workers) if isolation == "fork" else engines.Processes()
     signal.signal(signal.SIGTERM, batch.interrupt)
     try:
-        summary = batch.run(submissions, out, workers=workers or os.cpu_count() or 1, timeout=timeout)
+        summary = batch.run(submissions, out, workers=workers, timeout=timeout, engine=engine, compare=similarity)
     except batch.BatchError as exc:
         raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished reports are in {out}; run the same command again to resume",
                    err=True)
         sys.exit(130)
-    click.echo(f"graded {summary.graded}, failed {summary.failed}, kept {summary.kept}; wrote {summary.csv}")
+    click.echo(f"graded {summary.graded}, failed {summary.failed}, kept {summary.kept}; wrote {summary.csv}"
+               + (f" and {summary.similarity}" if summary.similarity else ""))
 
 
 @main.command("gradescope-bundle")

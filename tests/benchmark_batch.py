@@ -5,8 +5,10 @@
 Generates `--count` whole submissions (every module): a third the reference,
 a third the untouched stubs, the rest the reference with one known mistake
 from tests/bank. Grades them with `python -m autograder batch` once per
-worker count, each time into a fresh folder, and prints the throughput in
-submissions per minute and the scaling against the first worker count.
+isolation (`process`: a fresh grader per submission, as before warm workers;
+`fork`: warm workers) and worker count, each time into a fresh folder, and
+prints the throughput in submissions per minute, warm against fresh for each
+worker count, the scaling, and whether every grades.csv is the same.
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ def make_submissions(folder: Path, count: int) -> None:
             mistakes[(n // 3) % len(mistakes)].apply(student)
 
 
-def throughput(submissions: Path, out: Path, workers: int) -> float:
+def throughput(submissions: Path, out: Path, workers: int, isolation: str) -> float:
     """Submissions per minute for one batch run from scratch."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out),
-                    "--workers", str(workers)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                    "--workers", str(workers), "--isolation", isolation],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     minutes = (time.perf_counter() - start) / 60
     return len(list(submissions.iterdir())) / minutes
 
@@ -51,24 +54,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20, help="submissions to generate")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to time")
+
+    parser.add_argument("--isolation", nargs="+", default=["process", "fork"], choices=["process", "fork"])
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="benchmark-batch-") as tmp:
         submissions = Path(tmp) / "submissions"
         make_submissions(submissions, args.count)
         rates, gradebooks = {}, {}
-        for workers in args.workers:
-            out = Path(tmp) / f"out-{workers}"
-            rates[workers] = throughput(submissions, out, workers)
-            gradebooks[workers] = (out / "grades.csv").read_text()
-            print(f"--workers {workers}: {rates[workers]:6.2f} submissions per minute", flush=True)
+        for isolation in args.isolation:
+            for workers in args.workers:
+                out = Path(tmp) / f"out-{isolation}-{workers}"
+                rates[isolation, workers] = throughput(submissions, out, workers, isolation)
+                gradebooks[isolation, workers] = (out / "grades.csv").read_text().splitlines()
+                print(f"--isolation {isolation:7} --workers {workers}: "
+                      f"{rates[isolation, workers]:6.2f} submissions per minute", flush=True)
 
+    for workers in args.workers:
+        if {("process", workers), ("fork", workers)} <= rates.keys():
+            print(f"--workers {workers}: warm workers {rates['fork', workers] / rates['process', workers]:.2f}x "
+                  "the throughput of a fresh process per submission")
     base = args.workers[0]
-    for workers in args.workers[1:]:
-        print(f"scaling {base} -> {workers} workers: {rates[workers] / rates[base]:.2f}x "
-              f"(linear would be {workers / base:.2f}x)")
-    same = len(set(gradebooks.values())) == 1
-    print(f"grades.csv identical across worker counts: {'yes' if same else 'no'}")
+    for isolation in args.isolation:
+        for workers in args.workers[1:]:
+            print(f"scaling --isolation {isolation} {base} -> {workers} workers: "
+                  f"{rates[isolation, workers] / rates[isolation, base]:.2f}x (linear would be {workers / base:.2f}x)")
+    first, *others = gradebooks.values()
+    differing = sorted({row for book in others for row in set(book) ^ set(first)})
+    print(f"grades.csv identical across all runs: {'yes' if not differing else 'no'}")
+    for row in differing:
+        print(f"  differs: {row}")
 
 
 if __name__ == "__main__":

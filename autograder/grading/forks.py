@@ -9,11 +9,12 @@ Each fork sends back its results as JSON; the first group runs here.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import traceback
 from collections.abc import Callable
+
+from autograder.sandbox import lifetime
 
 # Seconds each module's suite takes on the reference (one core, warm), only
 # to balance the groups; measure again when a suite grows.
@@ -66,7 +67,7 @@ def _fork(group: list[str], run) -> tuple[int, int]:
     if pid == 0:  # the fork: run, answer, and leave without atexit handlers
         os.close(read_end)
         try:
-            _die_with(parent)
+            lifetime.die_with(parent)
             _single_threaded()
             answer = run(group)
         except BaseException:  # noqa: BLE001 - the parent must hear of anything
@@ -78,22 +79,6 @@ def _fork(group: list[str], run) -> tuple[int, int]:
             os._exit(0)
     os.close(write_end)
     return pid, read_end
-
-
-def _die_with(parent: int) -> None:
-    """Be killed when the grader that forked us is (a timeout, a batch's stop).
-
-    The fork holds the fork server's input open: alive, it would keep the
-    server, and the sandboxed children the server would kill, running.
-    """
-    import ctypes
-    import signal
-
-    PR_SET_PDEATHSIG = 1
-    with contextlib.suppress(OSError, AttributeError):  # not Linux
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # it died before the line above
-        os._exit(1)
 
 
 def _single_threaded() -> None:

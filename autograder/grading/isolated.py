@@ -42,12 +42,17 @@ class Finished:
     timed_out: bool = False
 
 
-def start(command: list[str], *, cwd: Path | None = None, merge_output: bool = False) -> subprocess.Popen:
-    """The grading's process, in a session of its own, finding this checkout's grader."""
+def start(command: list[str], *, cwd: Path | None = None, merge_output: bool = False,
+          stdin=subprocess.DEVNULL, stderr=None) -> subprocess.Popen:
+    """The grading's process, in a session of its own, finding this checkout's grader.
+
+    Its output is piped; `stderr` (a file) takes its messages instead where
+    nobody reads them as they come, so a chatty process never blocks.
+    """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    return subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT if merge_output else subprocess.PIPE, text=True,
-                            start_new_session=True)
+    errors = subprocess.STDOUT if merge_output else stderr or subprocess.PIPE
+    return subprocess.Popen(command, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                            stderr=errors, text=True, start_new_session=True)
 
 
 def finish(process: subprocess.Popen, timeout: float) -> Finished:
@@ -80,14 +85,19 @@ def stop(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait()
+    end_group(process.pid)
+
+
+def end_group(group: int) -> None:
+    """Give a killed grader's process group GRACE seconds to go, then kill what is left."""
     deadline = time.monotonic() + GRACE
     while time.monotonic() < deadline:
         try:
-            os.killpg(process.pid, 0)
+            os.killpg(group, 0)
         except (ProcessLookupError, PermissionError):
             return
         time.sleep(0.05)
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(group, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass

@@ -26,6 +26,8 @@ import socket
 import sys
 import time
 
+from autograder.sandbox import lifetime
+
 
 def run_child(request: dict, fd: int, kit) -> None:
     from autograder.sandbox import child
@@ -55,7 +57,8 @@ def preload() -> None:
         torch.empty(2, 2, device="cuda") + 1
 
 
-def serve(control: socket.socket) -> None:
+def prepare():
+    """Preload, then the Kit every child starts from; the objects made so far frozen."""
     # Importing makes millions of objects and next to no garbage: the
     # collections it would trigger cost half a second of the grading's start.
     # Frozen afterwards, the preloaded objects are never scanned again, in
@@ -67,7 +70,11 @@ def serve(control: socket.socket) -> None:
     kit = Kit()
     gc.freeze()
     gc.enable()
+    return kit
 
+
+def serve(control: socket.socket, kit) -> None:
+    """Fork a child per request on `control` until the grader's end closes."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     become_subreaper()
     children = []
@@ -92,6 +99,40 @@ def serve(control: socket.socket) -> None:
         control.sendall(json.dumps({"pid": pid}).encode())
     kill_all(children)
     os._exit(0)  # nothing left to save: skip tearing down torch (a second)
+
+
+def zygote(control: socket.socket) -> None:
+    """Preload once, then fork a fresh, never-used fork server per request.
+
+    A warm batch worker (hosts/warm_worker.py) grades one submission after
+    another; each grading asks this process for a server of its own (a
+    request `{"folder"}` with the grading's end of a new control socket
+    attached) instead of paying the preload again. The zygote never runs a
+    request itself, so every server starts from the same untouched state;
+    it answers `{"pid": N}` and exits when the worker's end closes.
+    """
+    lifetime.die_with(os.getppid(), code=0)  # first: a worker gone while we preload takes us along
+    kit = prepare()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # servers are reaped automatically
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+        except OSError:
+            break
+        if not data or len(fds) != 1:
+            break
+        request = json.loads(data)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()  # a server, and its children, cannot reach the zygote
+                os.chdir(request["folder"])
+                serve(socket.socket(fileno=fds[0]), kit)
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+        control.sendall(json.dumps({"pid": pid}).encode())
+    os._exit(0)
 
 
 def become_subreaper() -> None:
@@ -136,4 +177,7 @@ def kill_all(children: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    if sys.argv[1] == "--zygote":
+        zygote(socket.socket(fileno=int(sys.argv[2])))
+    else:
+        serve(socket.socket(fileno=int(sys.argv[1])), prepare())

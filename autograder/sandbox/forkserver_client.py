@@ -7,14 +7,17 @@ torch) before importing torch itself: the two imports then overlap.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -23,29 +26,40 @@ from autograder.paths import ROOT
 
 
 class ForkServer:
-    """The grader's end of forkserver.py: one server per grading process."""
+    """The grader's end of forkserver.py: one server per grading process.
 
-    def __init__(self):
+    The server is started fresh (`python -m autograder.sandbox.forkserver`),
+    or, in a warm batch worker, forked by the worker's zygote (`use_zygote`):
+    then it is not our child, and is watched and stopped by its pid.
+    """
+
+    def __init__(self, zygote: socket.socket | None = None):
         self.folder = Path(tempfile.mkdtemp(prefix="forkserver-"))  # 0700: holds only the lock
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox.forkserver", str(theirs.fileno())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.folder, pass_fds=(theirs.fileno(),),
-            env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])),
-        )
-        theirs.close()
+        try:
+            if zygote is None:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "autograder.sandbox.forkserver", str(theirs.fileno())],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.folder,
+                    pass_fds=(theirs.fileno(),), env=grader_environment())
+                self.pid = self.process.pid
+            else:
+                self.process = None
+                socket.send_fds(zygote, [json.dumps({"folder": str(self.folder)}).encode()], [theirs.fileno()])
+                answer = zygote.recv(1 << 16)
+                if not answer:
+                    raise OSError("the worker's zygote has gone")
+                self.pid = int(json.loads(answer)["pid"])
+        finally:
+            theirs.close()
         self.owner = os.getpid()
 
     def alive(self) -> bool:
-        if os.getpid() == self.owner:
+        if os.getpid() == self.owner and self.process is not None:
             return self.process.poll() is None
         # A forked grader (grading.py runs suites in forks) shares the server
-        # but is not its parent, so it cannot wait for it: ask the kernel.
-        try:
-            os.kill(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        # but is not its parent, nor is a zygote's server: ask the kernel.
+        return running(self.pid)
 
     def spawn(self, module: str, workdir: Path, limits: dict, timeout: float):
         """Fork a child for `module`; returns (pid, connection)."""
@@ -76,21 +90,60 @@ class ForkServer:
     def close(self) -> None:
         if os.getpid() != self.owner:
             return  # only the grader that started the server stops it
-        if self.process.poll() is None:
+        if self.alive():
             self.control.close()  # the server kills its children and exits
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            if self.process is not None:
+                try:
+                    self.process.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+            else:
+                wait_gone(self.pid, 10)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def grader_environment() -> dict:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_gone(pid: int, seconds: float) -> None:
+    """Wait for a process that is not our child (its parent reaps it); kill it if it lingers."""
+    deadline = time.monotonic() + seconds
+    while running(pid):
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.01)
+
+
 _server: ForkServer | None = None
+_zygote: socket.socket | None = None
+
+
+def use_zygote(zygote: socket.socket) -> None:
+    """In a warm worker's grading fork: take fork servers from the worker's zygote."""
+    global _zygote, _server
+    _zygote, _server = zygote, None
 
 
 def fork_server() -> ForkServer:
     global _server
     if _server is None or not _server.alive():
-        _server = ForkServer()
+        _server = ForkServer(_zygote)
         atexit.register(_server.close)
     return _server
+
+
+def close_server() -> None:
+    """Stop this process's server now (a fork leaving by os._exit runs no atexit)."""
+    if _server is not None:
+        _server.close()

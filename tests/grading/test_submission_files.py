@@ -24,7 +24,7 @@ import pytest
 from autograder import catalogue
 from autograder.grading import from_notebooks, submission_files
 from autograder.grading.submission_files import MODULE_LIMIT, SubmissionFileError, read_regular
-from autograder.hosts.batch import course, students
+from autograder.hosts.batch import course, engines, students
 from autograder.hosts.gradescope.locate import work_in
 from autograder.paths import EXERCISES, ROOT, SOLUTIONS
 from support import notebook_builder as nb
@@ -263,7 +263,7 @@ def test_a_student_that_is_a_link_gets_an_error_without_grading(tmp_path):
     ran = [sys.executable, "-c", "import sys; sys.exit(7)"]  # a grading would say status 7
     for student in found[1:]:
         report = course.grade(student, students.content_hash(student), timeout=60,
-                             graders=course.Graders(), command=ran)
+                              engine=engines.Processes(ran))
         assert report["batch"]["status"] == "error", report
         assert f"{student.path.name} is a symbolic link" in report["batch"]["error"]
 

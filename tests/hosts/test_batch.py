@@ -14,61 +14,27 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
 from autograder import catalogue
-from autograder.hosts.batch import course, students
+from autograder.grading import fingerprint
+from autograder.hosts.batch import course, engines, students
 from autograder.hosts.batch import reports as batch_reports
-from autograder.paths import EXERCISES, ROOT, SOLUTIONS
+from autograder.hosts.github import feedback
+from autograder.hosts.github.fetch_students import Fetched
+from autograder.paths import ROOT, SOLUTIONS
+from support.batch_course import (
+    batch_environment,
+    graded_students,
+    leftover_graders,
+    make_course,
+    read_csv,
+    run_batch,
+)
 
 NEURONS = catalogue.items_of("neurons")
-
-
-def run_batch(submissions: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out), *options],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-    )
-
-
-def make_course(folder: Path) -> Path:
-    """alice hands in the reference neurons.py, bob the stub; ghost's notebook
-    is a dangling link; a stray file and a hidden folder are not students."""
-    for student, source in (("alice", SOLUTIONS), ("bob", EXERCISES)):
-        (folder / student).mkdir(parents=True)
-        shutil.copy(source / "neurons.py", folder / student / "neurons.py")
-    (folder / "ghost.ipynb").symlink_to(folder / "deleted.ipynb")
-    (folder / "notes.txt").write_text("not a submission\n")
-    (folder / ".git").mkdir()
-    return folder
-
-
-def read_csv(out: Path) -> list[dict[str, str]]:
-    with open(out / batch_reports.CSV_NAME, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def graded_students(stdout: str) -> list[str]:
-    """Who a run graded, from its `[n/m] student: ...` lines."""
-    return sorted(line.split("] ", 1)[1].split(":", 1)[0] for line in stdout.splitlines()
-                  if line.startswith("["))
-
-
-def leftover_graders(text: str) -> list[str]:
-    """Command lines of live processes that mention `text` (a submission path)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if text in command and "grade" in command and state != "Z":
-            found.append(command)
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +56,8 @@ def test_gradebook_has_one_row_per_student_and_one_column_per_item(first_run):
     _, out, stdout = first_run
     with open(out / batch_reports.CSV_NAME, newline="") as f:
         header = next(csv.reader(f))
-    assert header == ["student", "status", "score", "max_score", *(i.id for i in catalogue.load()), "error"]
+    assert header == ["student", "status", "score", "max_score", *(i.id for i in catalogue.load()), "error",
+                      "grader", "integrity"]
     assert [r["student"] for r in read_csv(out)] == ["alice", "bob", "ghost"]
     assert graded_students(stdout) == ["alice", "bob", "ghost"]
     assert sorted(p.name for p in out.iterdir()) == ["alice.json", "bob.json", "ghost.json", "grades.csv"]
@@ -141,7 +108,8 @@ def test_an_interrupted_run_resumes_to_the_same_gradebook_with_one_worker(first_
     submissions, first_out, _ = first_run
     out = tmp_path / "out"
     command = [sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out), "--workers", "1"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=batch_environment(submissions))
     deadline = time.monotonic() + 600
     while not (out / "alice.json").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -151,7 +119,7 @@ def test_an_interrupted_run_resumes_to_the_same_gradebook_with_one_worker(first_
     assert process.returncode == 130, stderr[-3000:]
     assert "run the same command again to resume" in stderr
     assert sorted(p.name for p in out.iterdir()) == ["alice.json"]
-    assert leftover_graders(str(submissions / "bob")) == []
+    assert leftover_graders(str(submissions)) == []
 
     # What a crash in the middle of a write would leave: a temporary file and
     # (from a writer less careful than ours) a torn report.
@@ -168,20 +136,22 @@ def test_an_interrupted_run_resumes_to_the_same_gradebook_with_one_worker(first_
     assert read_csv(out) == read_csv(first_out)  # --workers 1 and --workers 2 agree
 
 
-def test_a_submission_over_its_time_is_stopped_and_recorded(tmp_path):
+@pytest.mark.parametrize("isolation", ["fork", "process"])
+def test_a_submission_over_its_time_is_stopped_and_recorded(tmp_path, isolation):
     submissions = tmp_path / "submissions"
     (submissions / "slow").mkdir(parents=True)
-    shutil.copy(SOLUTIONS / "neurons.py", submissions / "slow")
+    slow = (SOLUTIONS / "neurons.py").read_text() + "\nimport time\ntime.sleep(15)  # each import\n"
+    (submissions / "slow" / "neurons.py").write_text(slow)
     start = time.monotonic()
 
-    done = run_batch(submissions, tmp_path / "out", "--timeout", "1")  # grading needs far more
+    done = run_batch(submissions, tmp_path / "out", "--timeout", "1", "--isolation", isolation)
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert time.monotonic() - start < 60
     (row,) = read_csv(tmp_path / "out")
     assert (row["student"], row["status"], row["score"]) == ("slow", "timeout", "")
     assert "longer than 1 s" in row["error"]
-    assert leftover_graders(str(submissions / "slow")) == []
+    assert leftover_graders(str(submissions)) == []
 
 
 @pytest.mark.parametrize("code, expected", [
@@ -191,8 +161,8 @@ def test_a_submission_over_its_time_is_stopped_and_recorded(tmp_path):
 ])
 def test_a_failing_grader_is_recorded_with_what_it_said(tmp_path, code, expected):
     student = students.Student("carol", tmp_path)
-    report = course.grade(student, "abc", timeout=60, graders=course.Graders(),
-                         command=[sys.executable, "-c", code])
+    report = course.grade(student, "abc", timeout=60,
+                          engine=engines.Processes([sys.executable, "-c", code]))
     assert report["batch"]["status"] == "error"
     assert expected in report["batch"]["error"]
     assert "score" not in report and batch_reports.row("carol", report).get("score", "") == ""
@@ -215,19 +185,22 @@ def test_the_content_hash_follows_what_the_grader_reads(tmp_path):
 
 
 def test_only_a_complete_report_of_the_same_content_is_kept(tmp_path):
-    report = {"batch": {"student": "dan", "sha256": "abc", "status": "graded", "error": ""},
+    report = {"batch": {"student": "dan", "sha256": "abc", "status": "graded", "error": "",
+                        "grader": fingerprint.current()},
               "score": 2.0, "max_score": 90.0,
               "items": [{"id": i.id, "score": 0.0, "max_score": float(i.points), "status": "failed", "tests": []}
                         for i in catalogue.load()]}
     batch_reports.save(tmp_path, report)
     assert batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abc")
     assert not batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abd")  # the submission changed
+    assert not batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abc", "0.1.0-000000000000")
     assert batch_reports.load(tmp_path, "eve") is None
 
     for broken in ({**report, "items": report["items"][1:]},                       # another catalogue
                    {**report, "batch": {**report["batch"], "status": "timeout"}},  # a failure: retried
                    {"batch": {**report["batch"]}},                                # graded, no scores
-                   {**report, "batch": {**report["batch"], "student": "eve"}}):   # someone else's
+                   {**report, "batch": {**report["batch"], "student": "eve"}},    # someone else's
+                   {**report, "batch": {k: v for k, v in report["batch"].items() if k != "grader"}}):  # an old grader's
         batch_reports.save(tmp_path, broken)
         assert not batch_reports.is_final(batch_reports.load(tmp_path, "dan"), "abc"), broken
 
@@ -244,3 +217,68 @@ def test_bad_input_gets_a_clear_message(tmp_path, setup, message, status):
     done = run_batch(folder, tmp_path / "out")
     assert done.returncode == status
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+ADDED_CHECK = '''
+
+@pytest.mark.item("neuron")
+def test_a_check_added_after_the_first_grading():
+    assert False, "added after the first grading"
+'''
+
+
+def test_a_changed_hidden_suite_regrades_the_course(tmp_path):
+    """The batch is run from a copy of the grader; the copy's hidden suite
+    then gains a check, and the rerun regrades every report it made."""
+    grader = tmp_path / "grader"
+    for folder in ("autograder", "solutions"):
+        shutil.copytree(ROOT / folder, grader / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    submissions = make_course(tmp_path / "submissions")
+    out = tmp_path / "out"
+
+    def batch() -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out)],
+                              cwd=grader, capture_output=True, text=True, timeout=900,
+                              env=dict(batch_environment(submissions), PYTHONPATH=str(grader)))
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done
+
+    batch()
+    before = {row["student"]: row for row in read_csv(out)}
+    assert graded_students(batch().stdout) == ["ghost"]  # the same grader: only the failure is retried
+    with open(grader / "autograder" / "hidden" / "test_neurons.py", "a") as suite:
+        suite.write(ADDED_CHECK)
+    again = batch()
+
+    after = {row["student"]: row for row in read_csv(out)}
+    assert graded_students(again.stdout) == ["alice", "bob", "ghost"]  # a failure is retried anyway
+    assert before["alice"]["grader"] != after["alice"]["grader"] != ""
+    assert float(after["alice"]["neuron"]) < float(before["alice"]["neuron"])  # graded by the new suite
+    assert json.loads((out / "alice.json").read_text())["batch"]["grader"] == after["alice"]["grader"]
+
+
+def test_integrity_flags_and_similarity_are_for_the_instructor_only(tmp_path):
+    submissions = tmp_path / "submissions"
+    reference = (SOLUTIONS / "neurons.py").read_text()
+    for name, code in (("honest", reference), ("curious", reference + "\nimport gc\nSEEN = gc.get_objects\n")):
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "neurons.py").write_text(code)
+    out = tmp_path / "out"
+
+    done = run_batch(submissions, out, "--similarity")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["student"]: row for row in read_csv(out)}
+    assert rows["curious"]["score"] == rows["honest"]["score"]  # a flag never changes a score
+    line = reference.count("\n") + 3  # the appended `SEEN = gc.get_objects`
+    assert f"neurons.py:{line}: uses gc.get_objects" in rows["curious"]["integrity"], rows["curious"]["integrity"]
+    assert rows["honest"]["integrity"] == ""
+    report = json.loads((out / "curious.json").read_text())
+    assert any("gc.get_objects" in flag for flag in report["batch"]["integrity"])
+    shown = feedback.feedback_for(report, Fetched("curious", "course/curious", "main", "a" * 40))
+    assert "gc" not in shown.comment and "integrity" not in shown.comment.lower()  # what the student sees
+    with open(out / "similarity.csv", newline="") as f:
+        pairs = [row for row in csv.DictReader(f) if row["module"] == "neurons" and not row["item"]]
+    assert [(p["student_a"], p["student_b"]) for p in pairs] == [("curious", "honest")]
+    assert float(pairs[0]["similarity_b_to_a"]) > 0.9  # honest's code is all in curious's
+    assert "curious" in (out / "similarity.html").read_text() and "similarity.html" in done.stdout

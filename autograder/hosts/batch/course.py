@@ -2,8 +2,9 @@
 
 A student is a direct child of the submissions folder: a folder of modules or
 a notebook (`*.ipynb`); hidden entries are skipped. Each submission is graded
-by its own `python -m autograder grade` process, so it gets its own fork
-server and sandbox, and a crash or a hang costs that student only. Reports
+by a grader process of its own (engines.py: forked by a warm worker, or a
+fresh `python -m autograder grade`), with its own fork server and sandbox, so
+a crash or a hang costs that student only. Reports
 land in OUT/<student>.json as each one finishes (see reports.py);
 a rerun skips every student whose report graded the same content.
 
@@ -14,9 +15,6 @@ an `error` report saying so (students.py reads what was handed in).
 from __future__ import annotations
 
 import json
-import subprocess
-import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -25,60 +23,21 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from autograder.grading import isolated
-from autograder.hosts.batch import reports
+from autograder.grading import fingerprint
+from autograder.hosts.batch import engines, integrity, reports, similarity
 from autograder.hosts.batch.students import BatchError, Student, content_hash, find_students, unreadable
 from autograder.safe_text import NAME_LIMIT, clean
 
-# One group of modules per grader: the batch already runs one grader per core,
-# and whole submissions in parallel scale better than a submission's modules.
-GRADE = [*isolated.GRADE, "--jobs", "1"]  # one core per student: the batch runs several at once
 
-
-class Stopped(RuntimeError):
-    """The batch was interrupted while this student was being graded."""
-
-
-class Graders:
-    """The grading processes now running, so an interrupt can stop them all."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.running: set[subprocess.Popen] = set()
-        self.stopped = False
-
-    def start(self, command: list[str]) -> subprocess.Popen:
-        with self.lock:
-            if self.stopped:
-                raise Stopped
-            # Its own session: a Ctrl-C reaches the batch only, which then stops it.
-            process = isolated.start(command)
-            self.running.add(process)
-            return process
-
-    def finish(self, process: subprocess.Popen) -> None:
-        with self.lock:
-            self.running.discard(process)
-        if self.stopped and process.returncode != 0:
-            raise Stopped  # killed by stop_all: no verdict on this student
-
-    def stop_all(self) -> None:
-        with self.lock:
-            self.stopped = True
-            running = list(self.running)
-        for process in running:
-            isolated.stop(process)
-
-
-def grade(student: Student, sha256: str | None, *, timeout: float, graders: Graders,
-          command: list[str] = GRADE) -> dict:
+def grade(student: Student, sha256: str | None, *, timeout: float, engine) -> dict:
     """The student's report: the grader's JSON, or why there is none."""
     started = time.monotonic()
 
     def outcome(status: str, error: str = "", report: dict | None = None) -> dict:
         # The grader's stderr can quote the submission: `error` is cleaned.
         batch = {"student": student.name, "submission": str(student.path), "sha256": sha256,
-                 "status": status, "error": clean(error), "seconds": round(time.monotonic() - started, 2)}
+                 "status": status, "error": clean(error), "seconds": round(time.monotonic() - started, 2),
+                 "grader": fingerprint.current()}
         return (report or {}) | {"batch": batch}
 
     if sha256 is None:
@@ -86,30 +45,22 @@ def grade(student: Student, sha256: str | None, *, timeout: float, graders: Grad
     if student.path.is_symlink():
         return outcome(reports.ERROR, f"cannot read the submission: {student.path.name} is a symbolic "
                                       "link, and links are not followed (hand in the folder or notebook itself)")
-    with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
-        output = Path(tmp) / "report.json"
-        try:
-            process = graders.start([*command, str(student.path), "--format", "json", "--output", str(output)])
-        except OSError as exc:  # out of processes or memory: this student only
-            return outcome(reports.ERROR, f"could not start the grader: {exc}")
-        finished = isolated.finish(process, timeout)
-        graders.finish(process)
-        if finished.timed_out:
-            return outcome(reports.TIMEOUT, f"grading took longer than {timeout:g} s and was stopped")
-        if finished.returncode != 0:
-            return outcome(reports.ERROR, f"the grader exited with status {finished.returncode}: "
-                                            + last_lines(finished.output))
-        try:
-            report = json.loads(output.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            return outcome(reports.ERROR, f"the grader wrote no readable report: {exc}")
+    try:
+        graded = engine.grade(student.path, timeout)
+    except OSError as exc:  # out of processes or memory: this student only
+        return outcome(reports.ERROR, f"could not start the grader: {exc}")
+    if graded.timed_out:
+        return outcome(reports.TIMEOUT, f"grading took longer than {timeout:g} s and was stopped")
+    if graded.returncode != 0:
+        return outcome(reports.ERROR, f"the grader exited with status {graded.returncode}: "
+                                      + engines.last_lines(graded.output))
+    try:
+        report = json.loads(graded.report)
+        if not isinstance(report, dict):
+            raise ValueError("not a JSON object")
+    except (TypeError, ValueError) as exc:
+        return outcome(reports.ERROR, f"the grader wrote no readable report: {exc}")
     return outcome(reports.GRADED, report=report)
-
-
-def last_lines(text: str, count: int = 5) -> str:
-    """The end of a grader's stderr: where a traceback names what broke."""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return " | ".join(lines[-count:]) or "(no message)"
 
 
 @dataclass
@@ -118,11 +69,13 @@ class Summary:
     failed: int = 0
     kept: int = 0
     csv: Path | None = None
+    similarity: Path | None = None  # the HTML page, with --similarity
 
 
 def run(submissions: Path, out: Path, *, workers: int, timeout: float,
-        console: Console | None = None) -> Summary:
-    """Grade what is not graded yet, then rebuild grades.csv from every report.
+        console: Console | None = None, engine=None, compare: bool = False) -> Summary:
+    """Grade what is not graded yet, then rebuild grades.csv from every report
+    (and with `compare`, the similarity report of every submission).
 
     A KeyboardInterrupt stops the running graders and propagates; the reports
     already written stay, and the next run resumes from them.
@@ -140,14 +93,14 @@ def run(submissions: Path, out: Path, *, workers: int, timeout: float,
         console.print(f"{summary.kept} of {len(students)} already graded (reports up to date): kept",
                       markup=False, highlight=False, soft_wrap=True)
 
-    graders = Graders()
+    engine = engine or engines.WarmWorkers(workers)
     # Threads suffice: each one only waits on its grading process.
     columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     # Off a terminal the bar is left out; the one line per student remains.
     with Progress(*columns, console=console, disable=not console.is_terminal) as progress, \
             ThreadPoolExecutor(max_workers=workers) as pool:
         bar = progress.add_task("grading", total=len(todo))
-        futures = {pool.submit(grade_and_save, s, hashes[s.name], out, timeout, graders): s for s in todo}
+        futures = {pool.submit(grade_and_save, s, hashes[s.name], out, timeout, engine): s for s in todo}
         try:
             for done, future in enumerate(as_completed(futures), start=1):
                 report = future.result()
@@ -159,16 +112,22 @@ def run(submissions: Path, out: Path, *, workers: int, timeout: float,
                 progress.console.print(f"[{done}/{len(todo)}] {log_line(report)}",
                                        markup=False, highlight=False, soft_wrap=True)
         except BaseException:
-            graders.stop_all()
+            engine.stop_all()
             pool.shutdown(cancel_futures=True)
             raise
+        finally:
+            engine.close()
     summary.csv = reports.write_csv(out, [s.name for s in students])
+    if compare:
+        summary.similarity = similarity.write_report([(s.name, s.path) for s in students], out)[1]
     return summary
 
 
-def grade_and_save(student: Student, sha256: str | None, out: Path, timeout: float,
-                   graders: Graders) -> dict:
-    report = grade(student, sha256, timeout=timeout, graders=graders)
+def grade_and_save(student: Student, sha256: str | None, out: Path, timeout: float, engine) -> dict:
+    report = grade(student, sha256, timeout=timeout, engine=engine)
+    # For the instructor only (the report in OUT and grades.csv); never in a
+    # student's feedback, and never a change of score.
+    report["batch"]["integrity"] = integrity.flags(student.path) if not student.path.is_symlink() else []
     reports.save(out, report)
     return report
 

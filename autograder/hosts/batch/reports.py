@@ -1,7 +1,8 @@
 """A batch's results on disk: one JSON report per student and grades.csv.
 
 A report is the grader's JSON (docs/SPEC.md) with one more key, `batch`, that
-says whose submission it is, a hash of what was graded and how grading went.
+says whose submission it is, a hash of what was graded, which grader graded
+it (grading/fingerprint.py) and how grading went.
 When grading failed (the grader crashed, or ran out of time) the report holds
 only the `batch` key. Every file is written to a temporary name and renamed,
 so a report on disk is either complete or absent.
@@ -17,6 +18,8 @@ import tempfile
 from pathlib import Path
 
 from autograder import catalogue
+from autograder.grading import fingerprint
+from autograder.hosts.batch import integrity
 from autograder.report.model import Report
 from autograder.safe_text import NAME_LIMIT, csv_cell
 
@@ -84,10 +87,12 @@ def well_formed(report: dict, student: str) -> bool:
         isinstance(x, (int, float)) and not isinstance(x, bool) for x in scores)
 
 
-def is_final(report: dict | None, sha256: str | None) -> bool:
-    """A rerun keeps a report that graded exactly this content; failures are retried."""
+def is_final(report: dict | None, sha256: str | None, grader: str | None = None) -> bool:
+    """A rerun keeps a report that graded exactly this content with this grader
+    (grading/fingerprint.py); failures are retried."""
     return (report is not None and sha256 is not None
-            and report["batch"]["status"] == GRADED and report["batch"]["sha256"] == sha256)
+            and report["batch"]["status"] == GRADED and report["batch"]["sha256"] == sha256
+            and report["batch"].get("grader") == (grader or fingerprint.current()))
 
 
 def item_ids() -> list[str]:
@@ -95,7 +100,7 @@ def item_ids() -> list[str]:
 
 
 def header() -> list[str]:
-    return ["student", "status", "score", "max_score", *item_ids(), "error"]
+    return ["student", "status", "score", "max_score", *item_ids(), "error", "grader", "integrity"]
 
 
 def row(student: str, report: dict | None) -> dict[str, str]:
@@ -106,13 +111,21 @@ def row(student: str, report: dict | None) -> dict[str, str]:
                 "max_score": number(catalogue.max_score())}
     batch = report["batch"]
     values = {"student": csv_cell(student, NAME_LIMIT), "status": csv_cell(batch["status"], NAME_LIMIT),
-              "error": csv_cell(batch["error"])}
+              "error": csv_cell(batch["error"]), "grader": csv_cell(str(batch.get("grader", "")), NAME_LIMIT),
+              "integrity": integrity_cell(batch.get("integrity"))}
     if batch["status"] != GRADED:
         # No score at all rather than a 0 that could pass for a grade.
         return values | {"max_score": number(catalogue.max_score())}
     values |= {"score": number(report["score"]), "max_score": number(report["max_score"])}
     values |= {item["id"]: number(item["score"]) for item in report["items"]}
     return values
+
+
+def integrity_cell(flags) -> str:
+    """The instructor's integrity flags in one cell ("" for a report made without them)."""
+    if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
+        return ""
+    return integrity.summary(flags)
 
 
 def number(value: float) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from autograder import catalogue
-from autograder.hosts.batch.course import last_lines
+from autograder.hosts.batch.engines import last_lines
 from autograder.hosts.batch.reports import write_atomically
 from autograder.hosts.github.api import may_carry_token
 from autograder.hosts.github.roster import Entry, SHA
