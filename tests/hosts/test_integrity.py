@@ -15,7 +15,6 @@ import importlib
 import json
 import os
 import shutil
-import signal
 from pathlib import Path
 
 import pytest
@@ -41,19 +40,6 @@ NOT_FLAGGED = {
 # The one honest mistake that is flagged: threads are no crime, but they are
 # one way past the tracer (the bank's attack on threads), so they are shown.
 FLAGGED_MISTAKES = {"relu: spreads the rows over a pool of threads"}
-
-
-@pytest.fixture
-def no_hang():
-    """Fail, rather than wait forever, if a read blocks (a FIFO opened for reading)."""
-    def stop(*_):
-        raise TimeoutError("reading the submission blocked")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 def module(folder: Path, code: str, name: str = "neurons") -> list[str]:

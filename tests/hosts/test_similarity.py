@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,18 +47,6 @@ REWRITE = [
     "    return torch.as_strided(m, size=(c, r), stride=(m.stride()[1], m.stride()[0]),\n"
     "                            storage_offset=m.storage_offset())",
 ]
-
-
-@pytest.fixture
-def no_hang():
-    def stop(*_):
-        raise TimeoutError("reading the submissions blocked")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(60)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 def notebook(path: Path, cells: list[tuple[str, str]]) -> Path:

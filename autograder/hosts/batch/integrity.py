@@ -552,27 +552,37 @@ def short_reason(exc: Exception) -> str:
     return clean(text.removeprefix("is "), NAME_LIMIT)
 
 
-def _module_flags(folder: Path) -> list[str]:
-    """The flags of a folder's module files, in course order."""
+def module_files(folder: Path, limit: int):
+    """(name, bytes or the OSError that kept it unread) of each module file of
+    `folder`, in course order, read only through the grader's safe reader;
+    a folder that cannot be opened yields ("", its error) alone."""
     try:
         folder_fd = os.open(folder, FOLDER_FLAGS)
     except OSError as exc:
-        return [f"{clean(folder.name, NAME_LIMIT)}: not read ({short_reason(exc)})"]
-    out = []
+        yield "", exc
+        return
     try:
         for module in catalogue.modules():
             name = f"{module}.py"
             try:
-                data = submission_files.read_regular(name, limit=MODULE_LIMIT, dir_fd=folder_fd)
+                yield name, submission_files.read_regular(name, limit=limit, dir_fd=folder_fd)
             except FileNotFoundError:
                 continue
             except (SubmissionFileError, OSError) as exc:
-                out.append(not_read(name, exc))
-                continue
-            found, note = scan_code(data)
-            out.extend(_lines(name, found, note))
+                yield name, exc
     finally:
         os.close(folder_fd)
+
+
+def _module_flags(folder: Path) -> list[str]:
+    """The flags of a folder's module files, in course order."""
+    out = []
+    for name, data in module_files(folder, MODULE_LIMIT):
+        if isinstance(data, Exception):
+            out.append(not_read(name or clean(folder.name, NAME_LIMIT), data))
+        else:
+            found, note = scan_code(data)
+            out.extend(_lines(name, found, note))
     return out
 
 

@@ -43,7 +43,6 @@ import html
 import io
 import os
 import stat
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,14 +50,13 @@ from pathlib import Path
 from autograder import catalogue
 from autograder.course import module_parts
 from autograder.grading import from_notebooks, submission_files
-from autograder.grading.submission_files import FOLDER_FLAGS, MODULE_LIMIT, SubmissionFileError
-from autograder.hosts.batch import integrity
+from autograder.grading.submission_files import MODULE_LIMIT, SubmissionFileError
+from autograder.hosts.batch import integrity, reports
 from autograder.paths import EXERCISES
 from autograder.safe_text import MESSAGE_LIMIT, NAME_LIMIT, clean, csv_cell
 
 CSV_NAME = "similarity.csv"
 HTML_NAME = "similarity.html"
-TEMP_SUFFIX = ".partial"  # what an interrupted write leaves behind (as the batch's own files)
 HEADER = ("student_a", "student_b", "module", "item",
           "similarity_a_to_b", "similarity_b_to_a", "matched_tokens")
 
@@ -129,25 +127,12 @@ def _decode(data: bytes, where: str, notes: list[str]) -> str:
 
 def _module_sources(folder: Path, who: str, notes: list[str]) -> dict[str, str]:
     """module -> text of each module file of a folder that could be read."""
-    try:
-        folder_fd = os.open(folder, FOLDER_FLAGS)
-    except OSError as exc:
-        notes.append(f"{who}: not compared ({integrity.short_reason(exc)})")
-        return {}
     sources = {}
-    try:
-        for module in catalogue.modules():
-            name = f"{module}.py"
-            try:
-                data = submission_files.read_regular(name, limit=COMPARE_LIMIT, dir_fd=folder_fd)
-            except FileNotFoundError:
-                continue
-            except (SubmissionFileError, OSError) as exc:
-                notes.append(f"{who}/{name}: not compared ({integrity.short_reason(exc)})")
-                continue
-            sources[module] = _decode(data, f"{who}/{name}", notes)
-    finally:
-        os.close(folder_fd)
+    for name, data in integrity.module_files(folder, COMPARE_LIMIT):
+        if isinstance(data, Exception):
+            notes.append(f"{who}{'/' + name if name else ''}: not compared ({integrity.short_reason(data)})")
+        else:
+            sources[name.removesuffix(".py")] = _decode(data, f"{who}/{name}", notes)
     return sources
 
 
@@ -303,8 +288,8 @@ def write_report(students: list[tuple[str, Path]], out: Path, *,
     out.mkdir(parents=True, exist_ok=True)
     result = compare(students, boilerplate=boilerplate)
     csv_path, html_path = out / CSV_NAME, out / HTML_NAME
-    _write_atomically(csv_path, to_csv(result.rows))
-    _write_atomically(html_path, to_html(result))
+    reports.write_atomically(csv_path, to_csv(result.rows))
+    reports.write_atomically(html_path, to_html(result))
     return csv_path, html_path
 
 
@@ -317,18 +302,6 @@ def to_csv(rows: list[Row]) -> str:
                          row.module, row.item, f"{row.similarity_a:.3f}", f"{row.similarity_b:.3f}",
                          row.tokens])
     return buffer.getvalue()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _e(text: object, limit: int = NAME_LIMIT) -> str:
