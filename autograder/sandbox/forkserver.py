@@ -104,12 +104,13 @@ def serve(control: socket.socket, kit) -> None:
 def zygote(control: socket.socket) -> None:
     """Preload once, then fork a fresh, never-used fork server per request.
 
-    A warm batch worker (hosts/warm_worker.py) grades one submission after
-    another; each grading asks this process for a server of its own (a
-    request `{"folder"}` with the grading's end of a new control socket
+    A warm batch worker (hosts/batch/warm_worker.py) grades one submission
+    after another; each grading asks this process for a server of its own (a
+    request `{"id", "folder"}` with the grading's end of a new control socket
     attached) instead of paying the preload again. The zygote never runs a
     request itself, so every server starts from the same untouched state;
-    it answers `{"pid": N}` and exits when the worker's end closes.
+    it answers `{"id", "pid"}` (or `{"id", "error"}` when it could not fork)
+    and exits when the worker's end closes.
     """
     lifetime.die_with(os.getppid(), code=0)  # first: a worker gone while we preload takes us along
     kit = prepare()
@@ -119,10 +120,18 @@ def zygote(control: socket.socket) -> None:
             data, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
         except OSError:
             break
-        if not data or len(fds) != 1:
+        if not data:
             break
-        request = json.loads(data)
-        pid = os.fork()
+        try:
+            request = json.loads(data)
+            if len(fds) != 1:
+                raise ValueError(f"a request needs one descriptor, not {len(fds)}")
+            pid = os.fork()
+        except (OSError, ValueError) as exc:  # out of memory or processes: this request only
+            for fd in fds:
+                os.close(fd)
+            control.sendall(json.dumps({"id": request_id(data), "error": str(exc)}).encode())
+            continue
         if pid == 0:
             try:
                 control.close()  # a server, and its children, cannot reach the zygote
@@ -131,8 +140,15 @@ def zygote(control: socket.socket) -> None:
             finally:
                 os._exit(0)
         os.close(fds[0])
-        control.sendall(json.dumps({"pid": pid}).encode())
+        control.sendall(json.dumps({"id": request.get("id"), "pid": pid}).encode())
     os._exit(0)
+
+
+def request_id(data: bytes):
+    try:
+        return json.loads(data).get("id")
+    except (ValueError, AttributeError):
+        return None
 
 
 def become_subreaper() -> None:

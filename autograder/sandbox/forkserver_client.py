@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -45,11 +46,7 @@ class ForkServer:
                 self.pid = self.process.pid
             else:
                 self.process = None
-                socket.send_fds(zygote, [json.dumps({"folder": str(self.folder)}).encode()], [theirs.fileno()])
-                answer = zygote.recv(1 << 16)
-                if not answer:
-                    raise OSError("the worker's zygote has gone")
-                self.pid = int(json.loads(answer)["pid"])
+                self.pid = from_zygote(zygote, self.folder, theirs)
         finally:
             theirs.close()
         self.owner = os.getpid()
@@ -102,6 +99,27 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def from_zygote(zygote: socket.socket, folder: Path, theirs: socket.socket) -> int:
+    """The pid of a fresh server the zygote forked for us. Answers to an
+    earlier request (of a grading killed while it waited) are skipped."""
+    ask = uuid.uuid4().hex
+    socket.send_fds(zygote, [json.dumps({"id": ask, "folder": str(folder)}).encode()], [theirs.fileno()])
+    zygote.settimeout(ZYGOTE_TIMEOUT)
+    try:
+        while True:
+            answer = zygote.recv(1 << 16)
+            if not answer:
+                raise OSError("the worker's zygote has gone")
+            answer = json.loads(answer)
+            if answer.get("id") == ask:
+                break
+    finally:
+        zygote.settimeout(None)
+    if "error" in answer:
+        raise OSError(f"the worker's zygote could not start a fork server: {answer['error']}")
+    return int(answer["pid"])
+
+
 def grader_environment() -> dict:
     return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
 
@@ -125,6 +143,8 @@ def wait_gone(pid: int, seconds: float) -> None:
         time.sleep(0.01)
 
 
+ZYGOTE_TIMEOUT = 60.0  # seconds; a fork takes milliseconds, so a silent zygote is stuck
+
 _server: ForkServer | None = None
 _zygote: socket.socket | None = None
 
@@ -138,7 +158,15 @@ def use_zygote(zygote: socket.socket) -> None:
 def fork_server() -> ForkServer:
     global _server
     if _server is None or not _server.alive():
-        _server = ForkServer(_zygote)
+        try:
+            _server = ForkServer(_zygote)
+        except OSError:
+            if _zygote is None:
+                raise
+            # The zygote is gone (killed for memory) or stuck: this grading
+            # starts a server of its own, a second slower; the worker starts
+            # a new zygote for the next.
+            _server = ForkServer()
         atexit.register(_server.close)
     return _server
 

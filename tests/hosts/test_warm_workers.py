@@ -12,6 +12,7 @@ that looks for it.
 from __future__ import annotations
 
 import os
+import signal
 import shutil
 import sys
 import tempfile
@@ -19,7 +20,10 @@ import textwrap
 import uuid
 from pathlib import Path
 
+import pytest
+
 from autograder import catalogue
+from autograder.grading import fingerprint
 from autograder.hosts.batch import course, engines, students
 from autograder.paths import SOLUTIONS
 
@@ -125,8 +129,8 @@ def test_one_worker_grades_in_turn_and_nothing_carries_over(tmp_path):
 
 def test_a_worker_that_dies_costs_one_student_and_is_replaced(tmp_path):
     # A worker that answers "ready", then dies at its first request.
-    dies = [sys.executable, "-c", "import json, sys; print(json.dumps({'ready': 'x'}), flush=True); "
-                                  "sys.stdin.readline(); sys.stderr.write('worker exploded\\n'); sys.exit(9)"]
+    dies = [sys.executable, "-c", f"import json, sys; print(json.dumps({{'ready': {fingerprint.current()!r}}}), "
+                                  "flush=True); sys.stdin.readline(); sys.stderr.write('worker exploded\\n'); sys.exit(9)"]
     engine = engines.WarmWorkers(1, command=dies)
     first = course.grade(student(tmp_path, "alice", mark="m"), "abc", timeout=60, engine=engine)
     assert first["batch"]["status"] == "error"
@@ -138,7 +142,8 @@ def test_a_worker_that_dies_costs_one_student_and_is_replaced(tmp_path):
 
 def test_a_worker_that_hangs_is_stopped(tmp_path, monkeypatch):
     monkeypatch.setattr(engines, "WORKER_MARGIN", 1.0)
-    hangs = [sys.executable, "-c", "import json, time; print(json.dumps({'ready': 'x'}), flush=True); time.sleep(600)"]
+    hangs = [sys.executable, "-c", f"import json, time; print(json.dumps({{'ready': {fingerprint.current()!r}}}), "
+                                   "flush=True); time.sleep(600)"]
     engine = engines.WarmWorkers(1, command=hangs)
     report = course.grade(student(tmp_path, "bob", mark="m"), "abc", timeout=1, engine=engine)
     assert report["batch"]["status"] == "error" and "stopped answering" in report["batch"]["error"]
@@ -159,3 +164,85 @@ def test_the_two_isolations_give_the_same_report(tmp_path):
     assert forked["batch"]["status"] == fresh["batch"]["status"] == "graded"
     assert [(i["id"], i["score"]) for i in forked["items"]] == [(i["id"], i["score"]) for i in fresh["items"]]
     assert forked["batch"]["grader"] == fresh["batch"]["grader"]
+
+
+def test_a_worker_that_cannot_start_stops_the_batch_with_why(tmp_path):
+    broken = [sys.executable, "-c", "import sys; sys.stderr.write('ImportError: no torch\\n'); sys.exit(1)"]
+    engine = engines.WarmWorkers(1, command=broken)
+    with pytest.raises(students.BatchError, match="the warm workers could not start: .*ImportError: no torch"):
+        course.grade(student(tmp_path, "alice", mark="m"), "abc", timeout=60, engine=engine)
+
+
+def test_a_worker_with_another_grader_grades_nobody(tmp_path):
+    other = [sys.executable, "-c", "import json, time; print(json.dumps({'ready': '0.0.1-000000000000'}), "
+                                   "flush=True); time.sleep(600)"]
+    engine = engines.WarmWorkers(1, command=other)
+    try:
+        report = course.grade(student(tmp_path, "alice", mark="m"), "abc", timeout=60, engine=engine)
+    finally:
+        engine.stop_all()
+    assert report["batch"]["status"] == "error"
+    assert "runs grader 0.0.1-000000000000" in report["batch"]["error"]
+
+
+# Appended to the reference neurons.py: a wrong neuron if anything of the
+# folder the batch was started from can be read.
+SEES_THE_BATCH_FOLDER = '''
+import os as _os3, sys as _sys3
+
+def _seen():
+    for folder in _sys3.path + [_os3.getcwd(), ".."]:
+        try:
+            if MARK in _os3.listdir(folder or "."):
+                return True
+        except OSError:
+            pass
+    return False
+
+if _seen():
+    def neuron(inputs, weights, bias):
+        return -12345.0
+'''
+
+
+def test_a_child_cannot_see_the_folder_the_batch_runs_in(tmp_path, monkeypatch):
+    mark = f"autograder_mark_{uuid.uuid4().hex}"
+    here = tmp_path / "course"  # where an instructor runs the batch: other students' files
+    here.mkdir()
+    (here / mark).write_text("another student's report\n")
+    monkeypatch.chdir(here)
+    looking = student(tmp_path, "looking", SEES_THE_BATCH_FOLDER, mark=mark)
+    engine = engines.WarmWorkers(1)
+    try:
+        report = course.grade(looking, students.content_hash(looking), timeout=300, engine=engine)
+    finally:
+        engine.close()
+    assert report["batch"]["status"] == "graded", report["batch"]
+    assert neuron_points(report) > 0
+
+
+def test_a_zygote_that_dies_is_started_again(tmp_path):
+    alice = student(tmp_path, "alice", mark="m")
+    engine = engines.WarmWorkers(1)
+    try:
+        first = course.grade(alice, "abc", timeout=300, engine=engine)
+        (worker,) = [w for w in list(engine.idle.queue) if w is not None]
+        zygotes = [pid for pid in children(worker.process.pid) if b"--zygote" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(zygotes) == 1
+        os.kill(zygotes[0], signal.SIGKILL)
+        second = course.grade(alice, "abc", timeout=300, engine=engine)
+    finally:
+        engine.close()
+    assert first["batch"]["status"] == second["batch"]["status"] == "graded", second["batch"]
+    assert first["score"] == second["score"] > 0
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found

@@ -33,11 +33,13 @@ def grade(student: Student, sha256: str | None, *, timeout: float, engine) -> di
     """The student's report: the grader's JSON, or why there is none."""
     started = time.monotonic()
 
+    graded = None
+
     def outcome(status: str, error: str = "", report: dict | None = None) -> dict:
         # The grader's stderr can quote the submission: `error` is cleaned.
         batch = {"student": student.name, "submission": str(student.path), "sha256": sha256,
                  "status": status, "error": clean(error), "seconds": round(time.monotonic() - started, 2),
-                 "grader": fingerprint.current()}
+                 "grader": (graded and graded.grader) or fingerprint.current()}
         return (report or {}) | {"batch": batch}
 
     if sha256 is None:
@@ -124,6 +126,8 @@ def run(submissions: Path, out: Path, *, workers: int, timeout: float,
 
 
 def grade_and_save(student: Student, sha256: str | None, out: Path, timeout: float, engine) -> dict:
+    if engine.stopped:  # interrupted before this student's turn: no report at all
+        raise engines.Stopped
     report = grade(student, sha256, timeout=timeout, engine=engine)
     # For the instructor only (the report in OUT and grades.csv); never in a
     # student's feedback, and never a change of score.

@@ -31,6 +31,7 @@ from autograder.hosts.batch import engines
 from autograder.hosts.batch.students import BatchError
 
 CONNECT_TIMEOUT = "10s"
+RETRIES = 3  # Dask's default allowed-failures: how often a task is rerun after its worker died
 
 _local: engines.WarmWorkers | None = None  # this Dask worker process's warm workers
 _local_lock = threading.Lock()
@@ -102,10 +103,14 @@ class DaskCluster:
                                         pure=False, key=f"grade-{uuid.uuid4().hex}")
             self.futures.add(future)
         try:
-            return engines.Graded(**future.result())
+            # A lost scheduler or a stuck worker must not hold the batch for
+            # ever: the task's own limit, a worker's start, and Dask's retries.
+            return engines.Graded(**future.result(timeout=(timeout + engines.WORKER_MARGIN + engines.WORKER_START)
+                                                  * (RETRIES + 1)))
         except WrongGrader as exc:
             return engines.Graded(1, str(exc))
-        except Exception as exc:  # noqa: BLE001 - KilledWorker, a lost scheduler: this student only
+        except Exception as exc:  # noqa: BLE001 - KilledWorker, a lost scheduler, no answer in time: this student only
+            self.client.cancel([future], force=True)
             if self.stopped:
                 raise engines.Stopped from exc
             return engines.Graded(1, f"the Dask task failed: {type(exc).__name__}: {exc}")

@@ -14,6 +14,7 @@ once, and `stop_all()` stops every grading now running (Ctrl-C, SIGTERM).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import select
@@ -24,7 +25,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading import isolated
+from autograder.grading import fingerprint, isolated
+from autograder.hosts.batch.students import BatchError
 
 # One group of modules per grader: the batch already runs one grader per core,
 # and whole submissions in parallel scale better than a submission's modules.
@@ -49,6 +51,7 @@ class Graded:
     output: str
     timed_out: bool = False
     report: str | None = None
+    grader: str | None = None  # the fingerprint of the grader that graded, read when it ended
 
 
 class Processes:
@@ -78,7 +81,7 @@ class Processes:
                 report = output.read_text(encoding="utf-8") if finished.returncode == 0 else None
             except OSError:
                 report = None
-        return Graded(finished.returncode, finished.output, finished.timed_out, report)
+        return Graded(finished.returncode, finished.output, finished.timed_out, report, fingerprint.compute())
 
     def stop_all(self) -> None:
         with self.lock:
@@ -92,32 +95,48 @@ class Processes:
 
 
 class Worker:
-    """One warm worker process and its pipes; used by one thread at a time."""
+    """One warm worker process and its pipes; used by one thread at a time.
+
+    Anything unexpected from it (no answer in time, an end, a line that is
+    not an answer) is an OSError, after which the worker is killed."""
 
     def __init__(self, command: list[str] = WORKER):
         self.messages = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # its stderr
         self.process = isolated.start(command, stdin=subprocess.PIPE, stderr=self.messages)
-        self.fingerprint = json.loads(self.read_line(WORKER_START))["ready"]
+        self.fingerprint = self.answer(WORKER_START, lambda data: str(data["ready"]))
 
     def last_words(self) -> str:
-        self.messages.seek(0)
-        return last_lines(self.messages.read()[-20_000:])
+        try:
+            self.messages.seek(0)
+            return last_lines(self.messages.read()[-20_000:])
+        except ValueError:  # closed: it was killed meanwhile
+            return "(stopped)"
 
-    def read_line(self, timeout: float) -> str:
-        """The worker's next line within `timeout`; OSError when it ended or hung."""
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+    def answer(self, timeout: float, read):
+        """`read` of the worker's next line, within `timeout`."""
+        poller = select.poll()  # not select(): no limit on the descriptor's number
+        poller.register(self.process.stdout, select.POLLIN)
+        ready = poller.poll(timeout * 1000)
         line = self.process.stdout.readline() if ready else ""
-        if not line.endswith("\n"):
-            words = self.last_words()
+        try:
+            if not line.endswith("\n"):
+                why = "stopped answering" if not ready else f"ended (status {self.process.poll()})"
+                raise OSError(f"the warm worker {why}: {self.last_words()}")
+            try:
+                return read(json.loads(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise OSError(f"the warm worker answered {line[:200]!r}: {exc}") from None
+        except OSError:
             self.kill()
-            why = "stopped answering" if not ready else f"ended (status {self.process.returncode})"
-            raise OSError(f"the warm worker {why}: {words}")
-        return line
+            raise
 
     def grade(self, path: Path, timeout: float) -> Graded:
         self.process.stdin.write(json.dumps({"path": str(path), "timeout": timeout}) + "\n")
         self.process.stdin.flush()
-        return Graded(**json.loads(self.read_line(timeout + WORKER_MARGIN)))
+        return self.answer(timeout + WORKER_MARGIN, lambda data: Graded(**data))
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
         isolated.stop(self.process)
@@ -125,7 +144,13 @@ class Worker:
 
 
 class WarmWorkers:
-    """Up to `count` warm workers, started when first needed and reused."""
+    """Up to `count` warm workers, started when first needed and reused.
+
+    A worker that dies or hangs costs the student it was grading; its slot
+    starts a new one for the next. A worker that cannot start at all, before
+    any did, is the batch's error (BatchError): the grader itself is broken.
+    One whose grader is not the batch's (the checkout changed meanwhile) is
+    refused, and so is every student it would grade."""
 
     def __init__(self, count: int, command: list[str] = WORKER):
         self.command = command
@@ -135,45 +160,72 @@ class WarmWorkers:
         self.lock = threading.Lock()
         self.busy: set[Worker] = set()
         self.stopped = False
+        self.started = False  # whether any worker has started
 
     def grade(self, path: Path, timeout: float) -> Graded:
         worker = self.idle.get()
         try:
+            if worker is not None and not worker.alive():  # died while idle
+                worker.kill()
+                worker = None
+            if worker is None:
+                worker = self.start()
             with self.lock:
                 if self.stopped:
                     raise Stopped
-            if worker is None:
-                worker = Worker(self.command)
-            with self.lock:
                 self.busy.add(worker)
-            graded = worker.grade(path, timeout)
-        except OSError as exc:  # it died or hung: this student only; the slot starts a new one
-            worker = None
+            if worker.fingerprint != fingerprint.current():
+                return Graded(1, f"the warm worker runs grader {worker.fingerprint}, the batch "
+                                 f"{fingerprint.current()}: the grader changed during the batch; run it again")
+            return worker.grade(path, timeout)
+        except OSError as exc:  # it died or hung (and was killed): this student only
+            with self.lock:
+                self.busy.discard(worker)
+            worker = None  # the slot starts a new one
             if self.stopped:
                 raise Stopped from exc
             return Graded(1, str(exc))
         finally:
             with self.lock:
                 self.busy.discard(worker)
+                if self.stopped and worker is not None:
+                    worker.kill()
+                    worker = None
             self.idle.put(worker)
-        return graded
+
+    def start(self) -> Worker:
+        try:
+            worker = Worker(self.command)
+        except OSError as exc:
+            if not self.started:
+                raise BatchError(f"the warm workers could not start: {exc}") from None
+            raise
+        self.started = True
+        return worker
 
     def stop_all(self) -> None:
         with self.lock:
             self.stopped = True
             busy = list(self.busy)
+        for worker in busy:  # killed first, all of them, then waited for
+            with contextlib.suppress(ProcessLookupError):
+                worker.process.kill()
         for worker in busy:
             worker.kill()  # its gradings and zygote die with it (PR_SET_PDEATHSIG)
 
     def close(self) -> None:
+        workers = []
         while not self.idle.empty():
             worker = self.idle.get()
             if worker is not None:
-                worker.process.stdin.close()  # it exits at the end of its input
-                try:
-                    worker.process.wait(10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+                worker.process.stdin.close()  # each exits at the end of its input
+                workers.append(worker)
+        for worker in workers:
+            try:
+                worker.process.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+            worker.kill()
 
 
 def last_lines(text: str, count: int = 5) -> str:

@@ -29,6 +29,7 @@ import json
 import os
 import runpy
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,20 +38,38 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from autograder.grading import isolated
+from autograder.grading import fingerprint, isolated
 from autograder.sandbox import forkserver_client, lifetime
 
 GRADE_OPTIONS = ["--jobs", "1"]  # one core per student: the batch runs several at once
+REPORT, LOG = "report.json", "log.txt"  # what a grading leaves in its folder
 
 
-def start_zygote() -> socket.socket:
-    """The forkserver zygote, preloading while this process imports the grader."""
-    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    subprocess.Popen([sys.executable, "-m", "autograder.sandbox.forkserver", "--zygote", str(theirs.fileno())],
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                     env=forkserver_client.grader_environment())
-    theirs.close()
-    return mine
+class Zygote:
+    """The forkserver zygote, preloading while this process imports the grader;
+    started again when it has died (killed for memory, say), so one loss
+    costs no later student."""
+
+    def __init__(self):
+        # An empty folder of its own as its working folder: `python -m` puts
+        # it first on sys.path, which every sandboxed child may read.
+        self.folder = tempfile.mkdtemp(prefix="zygote-")
+        self.start()
+
+    def start(self) -> None:
+        self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.sandbox.forkserver", "--zygote", str(theirs.fileno())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), cwd=self.folder,
+            env=forkserver_client.grader_environment())
+        theirs.close()
+
+    def alive(self) -> socket.socket:
+        """The socket of a running zygote."""
+        if self.process.poll() is not None:
+            self.socket.close()
+            self.start()
+        return self.socket
 
 
 def warm() -> None:
@@ -66,29 +85,35 @@ def warm() -> None:
     gc.enable()
 
 
-def grade_in_fork(zygote: socket.socket, path: str, output: Path, log: Path) -> int:
-    """Fork a grading of `path` in a session of its own; its pid."""
+def grade_in_fork(zygote: socket.socket, path: str, folder: Path) -> int:
+    """Fork a grading of `path` in a session of its own, writing its report,
+    its messages and every temporary file in `folder`; its pid."""
     parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
-    code = 1
     try:
-        os.setsid()  # a timeout kills its whole group, never the worker
-        lifetime.die_with(parent)
-        with open(os.devnull) as stdin, open(log, "w") as out:
-            os.dup2(stdin.fileno(), 0)
-            os.dup2(out.fileno(), 1)  # stdout is the worker's answer pipe: never written here
-            os.dup2(out.fileno(), 2)
-        forkserver_client.use_zygote(zygote)
-        code = run_grade([path, "--format", "json", "--output", str(output), *GRADE_OPTIONS])
-    except BaseException:  # noqa: BLE001 - the fork must answer with an exit status, whatever happened
-        traceback.print_exc()
+        code = 1
+        try:
+            os.setsid()  # a timeout kills its whole group, never the worker
+            lifetime.die_with(parent)
+            with open(os.devnull) as stdin, open(folder / LOG, "w") as out:
+                os.dup2(stdin.fileno(), 0)
+                os.dup2(out.fileno(), 1)
+                os.dup2(out.fileno(), 2)
+            # Its temporary files (the copied submission, the children's
+            # folders) go where the worker removes them, even after a timeout.
+            os.environ["TMPDIR"] = tempfile.tempdir = str(folder)
+            forkserver_client.use_zygote(zygote)
+            code = run_grade([path, "--format", "json", "--output", str(folder / REPORT), *GRADE_OPTIONS])
+        except BaseException:  # noqa: BLE001 - the fork must answer with an exit status, whatever happened
+            traceback.print_exc()
+        finally:
+            forkserver_client.close_server()  # os._exit runs no atexit handler
+            sys.stdout.flush()
+            sys.stderr.flush()
     finally:
-        forkserver_client.close_server()  # os._exit runs no atexit handler
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        os._exit(code)  # never back into the worker's loop, whatever failed above
 
 
 def run_grade(arguments: list[str]) -> int:
@@ -126,29 +151,41 @@ def stop(pid: int) -> None:
     isolated.end_group(pid)
 
 
-def answer(zygote: socket.socket, request: dict) -> dict:
-    with tempfile.TemporaryDirectory(prefix="autograder-worker-") as tmp:
-        output, log = Path(tmp) / "report.json", Path(tmp) / "log.txt"
-        pid = grade_in_fork(zygote, request["path"], output, log)
+def answer(zygote: Zygote, request: dict) -> dict:
+    with tempfile.TemporaryDirectory(prefix="autograder-worker-", ignore_cleanup_errors=True) as tmp:
+        folder = Path(tmp)
+        os.chmod(folder, 0o711)  # a child dropped to nobody (as root) must reach its folder inside
+        pid = grade_in_fork(zygote.alive(), request["path"], folder)
         returncode = wait(pid, float(request["timeout"]))
-        try:
-            report = output.read_text(encoding="utf-8") if returncode == 0 else None
-        except OSError:
-            report = None
-        printed = log.read_text(encoding="utf-8", errors="replace")[-20_000:]
-    return {"returncode": returncode, "output": printed, "timed_out": returncode is None, "report": report}
+        report = read(folder / REPORT) if returncode == 0 else None
+        printed = (read(folder / LOG) or "")[-20_000:]
+    # Read from the disk now, not the cached start-up value: a grader changed
+    # during the batch is named as it graded (and the batch then regrades).
+    return {"returncode": returncode, "output": printed, "timed_out": returncode is None, "report": report,
+            "grader": fingerprint.compute()}
 
 
-def serve(requests, answers) -> None:
+def read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:  # never written: the fork died first
+        return None
+
+
+def serve(requests) -> None:
     lifetime.die_with(os.getppid())  # a batch or Dask worker killed outright takes us along
-    zygote = start_zygote()
+    # Answers go out on a copy of stdout; stdout itself becomes stderr, so
+    # nothing printed by an import or a warning can break the protocol.
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    zygote = Zygote()
     warm()
-    from autograder.grading import fingerprint
-
     print(json.dumps({"ready": fingerprint.current()}), file=answers, flush=True)
     for line in requests:
         print(json.dumps(answer(zygote, json.loads(line))), file=answers, flush=True)
+    shutil.rmtree(zygote.folder, ignore_errors=True)
+    os._exit(0)  # no teardown of torch and the frozen heap (seconds)
 
 
 if __name__ == "__main__":
-    serve(sys.stdin, sys.stdout)
+    serve(sys.stdin)
