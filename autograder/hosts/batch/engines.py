@@ -120,7 +120,7 @@ class Worker:
         line = self.process.stdout.readline() if ready else ""
         try:
             if not line.endswith("\n"):
-                why = "stopped answering" if not ready else f"ended (status {self.process.poll()})"
+                why = "stopped answering" if not ready else f"ended (status {self.status_after_eof()})"
                 raise OSError(f"the warm worker {why}: {self.last_words()}")
             try:
                 return read(json.loads(line))
@@ -137,6 +137,13 @@ class Worker:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def status_after_eof(self) -> int | None:
+        """Its exit status once its output has closed (it takes a moment to exit)."""
+        try:
+            return self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            return None
 
     def kill(self) -> None:
         isolated.stop(self.process)
