@@ -28,6 +28,7 @@ import torch
 
 from autograder.grading import submission_files
 from autograder.paths import SOLUTIONS
+from autograder.sandbox import cuda
 from autograder.sandbox.client import ChildGone, Outcome, Remote, StudentError, Submission
 from autograder.sandbox.failures import ChildTimedOut
 
@@ -137,11 +138,11 @@ class CudaUnavailable(RuntimeError):
 
 
 def check_device(device: str) -> None:
-    if device == "cuda" and not torch.cuda.is_available():
-        why = ("this torch build has no CUDA support" if torch.version.cuda is None
-               else "no CUDA device is visible")
-        raise CudaUnavailable(f"CUDA is not available on this machine ({why}, torch {torch.__version__}); "
-                              "run with --device cpu")
+    if device == "cuda":
+        works, why = cuda.status()
+        if not works:
+            raise CudaUnavailable(f"CUDA is not available on this machine ({why}, torch {torch.__version__}); "
+                                  "run with --device cpu")
 
 
 # -- one side: a child with the inputs kept in it ------------------------------------------

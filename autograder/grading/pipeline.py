@@ -29,7 +29,7 @@ from autograder import catalogue
 from autograder.grading import forks, from_notebooks, submission_files
 from autograder.paths import HIDDEN
 from autograder.report.model import Report, TestResult, score_item
-from autograder.sandbox import client
+from autograder.sandbox import client, cuda
 from autograder.sandbox.client import fork_server
 from autograder.sandbox.failures import TimedOut
 
@@ -227,6 +227,8 @@ def warm_up() -> None:
     server is still importing then, so this costs no time."""
     import hypothesis  # noqa: F401
     import sympy  # noqa: F401  (over half a second)
+
+    cuda.status()  # a real device is tried once, here, in a throwaway process (sandbox/cuda.py)
 
     # assert_close imports torch.distributed.tensor (a second) only to unwrap
     # DTensors; what we compare comes off the wire (wire.py) as plain tensors.

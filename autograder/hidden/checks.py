@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import torch
 
-from autograder.sandbox import tracer, wire
+from autograder.sandbox import cuda, tracer, wire
 from autograder.sandbox.client import ChildGone, Outcome, Remote, StudentError, Submission, Transposed
 from autograder.sandbox.failures import ChildTimedOut, TimedOut
 
@@ -278,7 +278,7 @@ def run_on_devices(sub: Submission, ref: Submission, name: str, args: Sequence,
     if expected.ok:
         _same_placement(got, expected, f"{name} on {device} tensors ({shapes(args)})")
         ran.append(device_label(device))
-    if torch.cuda.is_available():
+    if cuda.available():
         got = sub.call(name, *args, device="cuda", trace=False, **kwargs)
         _same_placement(got, ref.call(name, *args, device="cuda", trace=False, **kwargs),
                         f"{name} on CUDA tensors ({shapes(args)})")
@@ -307,7 +307,7 @@ def probe_on_devices(sub, ref_child, name: str, args: list, describe_run) -> lis
     code, and on real CUDA when present. Returns (device, expected, got, what)
     for each device; the submission's data may carry an error."""
     runs = []
-    devices = ["fake-cuda"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = ["fake-cuda"] + (["cuda"] if cuda.available() else [])
     for device in devices:
         expected = ref_child.probe(name, device, *args)
         if device == "fake-cuda" and expected.get("error"):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
+from autograder.sandbox import cuda
 from autograder.sandbox.client import Grad, Seed, Transposed
 
 MODULE = "autograd_function"
@@ -144,7 +145,7 @@ def test_my_relu_changes_neither_input_nor_grad_output(sub):
 def test_my_relu_keeps_the_device(sub, ref_child, record_property):
     # forward on simulated CUDA (or meta); forward and backward on meta and real CUDA
     ran = checks.run_on_devices(sub, ref_child, "MyRelu", (randn(3, 4),), method="apply")
-    for device in ["meta"] + (["cuda"] if torch.cuda.is_available() else []):
+    for device in ["meta"] + (["cuda"] if cuda.available() else []):
         data = probe(sub, "apply_on_device", "MyRelu", device, [3, 4], "float64",
                      what=f"MyRelu forward and backward on {device}")
         for part, name in (("out", "output"), ("x_grad", "input's gradient")):
@@ -302,7 +303,7 @@ def test_train_float64_and_the_inputs_device(sub):
     what = describe_training(x, y, 8, epochs=60)
     losses = train(sub, x, y, 8, epochs=60, generator=Seed(3), what=what)
     assert_falls(losses, 60, what)
-    if torch.cuda.is_available():
+    if cuda.available():
         x, y = task("linear", 11)
         what = describe_training(x, y, 8, epochs=100) + " on CUDA"
         assert_falls(train(sub, x, y, 8, epochs=100, device="cuda", what=what), 100, what)

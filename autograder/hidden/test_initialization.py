@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
-from autograder.sandbox import wire
+from autograder.sandbox import cuda, wire
 from autograder.sandbox.client import Outcome, Seed, Transposed
 
 MODULE = "initialization"
@@ -239,10 +239,10 @@ def test_forward_activations_keep_the_device(sub, ref_child, record_property):
     args = (randn(3, 4), *mlp_params(4, 5, 2))
     fake = ref_child.call("forward_activations", *args, device="fake-cuda", trace=False).ok
     ran = []
-    for device in ["fake-cuda" if fake else "meta"] + (["cuda"] if torch.cuda.is_available() else []):
+    for device in ["fake-cuda" if fake else "meta"] + (["cuda"] if cuda.available() else []):
         what = f"forward_activations on {device} tensors ({checks.shapes(args)})"
         outcome = sub.call("forward_activations", *args, device=device, trace=False)
-        if device == "fake-cuda" and NO_FAKE_CUDA in outcome.error_text and not torch.cuda.is_available():
+        if device == "fake-cuda" and NO_FAKE_CUDA in outcome.error_text and not cuda.available():
             device, what = "meta", what.replace("fake-cuda", "meta")
             outcome = sub.call("forward_activations", *args, device=device, trace=False)
         tensors(checks.returned(outcome, what), 3, what)

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from autograder.hidden import checks
 from autograder.hidden.strategies import float_dtypes, graded, randn
+from autograder.sandbox import cuda
 from autograder.sandbox.client import Remote, Transposed
 
 MODULE = "modules"
-DEVICES = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
+DEVICES = ["meta"] + (["cuda"] if cuda.available() else [])
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -109,6 +109,13 @@ def library_helpers() -> dict[int, int | None]:
                  logging.Logger.findCaller]
     helpers: dict[int, int | None] = {id(function.__code__): None for function in read_only}
     helpers[id(logging.currentframe.__code__)] = id(logging.Logger.findCaller.__code__)
+    try:  # torch's dependency; subscripting a Generic asks it whether typing's caller is Generic (a bool)
+        import typing_extensions
+    except ImportError:
+        return helpers
+    origin_test = getattr(typing_extensions, "_has_generic_or_protocol_as_origin", None)
+    if origin_test is not None:
+        helpers[id(origin_test.__code__)] = None
     return helpers
 
 

@@ -36,7 +36,7 @@ from contextlib import nullcontext
 
 import torch
 
-from autograder.sandbox import audit, guards, landlock, probes, syscalls, wire
+from autograder.sandbox import audit, cuda, guards, landlock, probes, syscalls, wire
 from autograder.sandbox.student_errors import describe_exception, plain
 from autograder.sandbox.pristine import Watch
 from autograder.sandbox.tracer import Trace
@@ -485,20 +485,28 @@ def restore_state(before: dict) -> list[str]:
 # -- start-up ------------------------------------------------------------------
 
 
-def lock_down(workdir: str, limits: dict, keep_fd: int, seccomp: bytes | None = None) -> dict:
-    """Returns which of the kernel's layers are in force (`landlock`, `seccomp`)."""
+def lock_down(workdir: str, limits: dict, keep_fd: int, seccomp: bytes | None = None,
+              real_cuda: bool = False) -> dict:
+    """Returns which of the kernel's layers are in force (`landlock`, `seccomp`, `cuda`)."""
     os.setsid()  # our own process group: the grader kills it whole
     os.chdir(workdir)
-    for name in list(os.environ):
-        if name not in KEPT_ENVIRONMENT:
-            del os.environ[name]
-    os.environ["HOME"] = workdir
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     # Nothing inherited but the connection: no pipe of the fork server, no other child's socket.
     os.closerange(3, keep_fd)
     os.closerange(keep_fd + 1, 1 << 16)
+    if real_cuda:  # its devices, threads and address space, before the environment, limits and filters
+        try:
+            cuda.start()
+        except Exception as exc:  # noqa: BLE001 - the grader's machine, not the student's code
+            raise RuntimeError(f"the grader could not start CUDA in the sandbox: {str(exc)[:300]}") from None
+        limits = cuda.limits(limits, cuda.data_in_use())
+    cuda.start_autograd()
+    for name in list(os.environ):
+        if name not in KEPT_ENVIRONMENT:
+            del os.environ[name]
+    os.environ["HOME"] = workdir
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too large file is an error, not a kill
     for name, value in limits.items():
         limit = getattr(resource, name)
@@ -508,7 +516,7 @@ def lock_down(workdir: str, limits: dict, keep_fd: int, seccomp: bytes | None = 
         if hard != resource.RLIM_INFINITY:
             hard_value = min(hard_value, hard)
         resource.setrlimit(limit, (value, hard_value))
-    layers = {"landlock": landlock.restrict(readable_paths(), [workdir])}
+    layers = {"landlock": landlock.restrict(readable_paths(), [workdir]), "cuda": real_cuda}
     if os.geteuid() == 0 and python_readable_by_others():  # graded as root: drop to nobody
         os.setgroups([])
         os.setgid(65534)
@@ -602,12 +610,14 @@ def import_module(name: str, path: str):
     return module
 
 
-def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit") -> None:
+def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit", real_cuda: bool = False) -> None:
     """Entry point in the forked child."""
     channel = Channel(fd)
     hello = {"ok": True, "pid": os.getpid()}
     try:
-        hello["layers"] = lock_down(workdir, limits, fd, kit.seccomp)
+        started = time.monotonic()
+        hello["layers"] = lock_down(workdir, limits, fd, kit.seccomp, real_cuda=real_cuda)
+        hello["setup_s"] = time.monotonic() - started  # the grader's time, not the import's
         forget_the_grader(workdir)
         sys.audit("grader.child", os.getpid(), workdir)  # the vault starts refusing (audit.py)
         child = Child(channel, kit.monitor, kit.watch)

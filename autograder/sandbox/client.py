@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from autograder.sandbox import wire
+from autograder.sandbox import cuda, wire
 from autograder.sandbox.failures import ChildGone, ChildTimedOut
 from autograder.sandbox.forkserver_client import fork_server
 
@@ -43,6 +43,7 @@ LIMITS = {
 ROOT_ONLY_LIMITS = {"RLIMIT_NPROC": 64}  # per user: only meaningful once we drop to nobody
 START_TIMEOUT = 20.0  # seconds to import the student's module (torch is already imported)
 CALL_TIMEOUT = 10.0  # default seconds for one call
+CUDA_START = 60.0  # seconds more for a child that starts real CUDA before the import (sandbox/cuda.py)
 IMPORT_BUDGET = 30.0  # seconds all of a module's imports may take together
 GROWTH_LIMIT = 512 * 2**20  # bytes a shared child may grow before the next item gets a fresh one
 SLOW_IMPORT = 2.0  # an import slower than this is paid once: the module's items share a child
@@ -311,10 +312,11 @@ class Submission:
         except OSError as exc:  # a full disk (another child's files, perhaps): this check fails, not the grading
             raise ChildGone(f"could not prepare a folder for {self.module}.py: {exc.strerror or exc}") from exc
         limits = dict(LIMITS, **(ROOT_ONLY_LIMITS if os.geteuid() == 0 else {}))
-        timeout = self._limit(START_TIMEOUT)
+        real_cuda = cuda.available()
+        timeout = self._limit(START_TIMEOUT + (CUDA_START if real_cuda else 0.0))
         started = time.monotonic()
         try:
-            self.pid, self.conn = fork_server().spawn(self.module, self.workdir, limits, timeout)
+            self.pid, self.conn = fork_server().spawn(self.module, self.workdir, limits, timeout, real_cuda)
         except (OSError, ValueError) as exc:  # no fork, or no answer in time
             raise ChildGone(f"could not start a process for {self.module}.py: {exc}") from exc
         try:
@@ -329,6 +331,9 @@ class Submission:
                 "message": f"importing it took over {timeout:g} s: is there an endless loop "
                            "outside any function?"}}
         took = time.monotonic() - started
+        setup = hello.get("setup_s")  # the sandbox's set-up (CUDA's start) is not the import's time
+        if type(setup) is float and 0 <= setup <= took:
+            took -= setup
         self.import_seconds += took
         layers = hello.get("layers")
         if took > SLOW_IMPORT or (isinstance(layers, dict) and layers.get("seccomp") is True):

@@ -8,7 +8,7 @@ torch's mode stacks and the snapshot of the namespaces to check.
 
 Protocol: the grader and the server share a Unix socketpair of sequenced
 packets (one request, one answer). A request is `{"module", "workdir",
-"limits"}` in JSON with one file descriptor attached (SCM_RIGHTS): the
+"limits", "cuda"}` in JSON with one file descriptor attached (SCM_RIGHTS): the
 child's end of a fresh socketpair the grader made for that child. The server
 forks; the child keeps that descriptor as its connection; the server closes
 it and answers `{"pid": N}`. No socket has a name anywhere, so no child can
@@ -32,7 +32,8 @@ from autograder.sandbox import lifetime
 def run_child(request: dict, fd: int, kit) -> None:
     from autograder.sandbox import child
 
-    child.main(fd, request["module"], request["workdir"], request["limits"], kit)
+    child.main(fd, request["module"], request["workdir"], request["limits"], kit,
+               real_cuda=request.get("cuda") is True)
 
 
 def preload() -> None:
@@ -44,7 +45,7 @@ def preload() -> None:
     import torch.nn.functional  # noqa: F401
     import torch.testing  # noqa: F401
 
-    from autograder.sandbox import child, probes, syscalls  # noqa: F401  (syscalls loads libseccomp here)
+    from autograder.sandbox import child, cuda, probes, syscalls  # noqa: F401  (syscalls loads libseccomp here)
     from autograder.sandbox.tracer import Trace
 
     child.python_readable_by_others()  # warm its cache
@@ -53,8 +54,12 @@ def preload() -> None:
     torch.set_num_threads(1)
     with Trace():
         torch.ones(2, 2) @ torch.ones(2, 2)
+    # A fake CUDA tensor starts the real driver where there is one (torch's
+    # init_gpu_context), and no fork of a process that started it can use
+    # CUDA (sandbox/cuda.py): there, fake tensors are warmed up on meta.
+    fake_device = "meta" if cuda.may_have_devices() else "cuda"
     with probes.fake_mode():
-        torch.empty(2, 2, device="cuda") + 1
+        torch.empty(2, 2, device=fake_device) + 1
 
 
 def prepare():

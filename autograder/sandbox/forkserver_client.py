@@ -58,11 +58,11 @@ class ForkServer:
         # but is not its parent, nor is a zygote's server: ask the kernel.
         return running(self.pid)
 
-    def spawn(self, module: str, workdir: Path, limits: dict, timeout: float):
-        """Fork a child for `module`; returns (pid, connection)."""
+    def spawn(self, module: str, workdir: Path, limits: dict, timeout: float, cuda: bool = False):
+        """Fork a child for `module` (with CUDA started in it, if `cuda`); returns (pid, connection)."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            request = json.dumps({"module": module, "workdir": str(workdir), "limits": limits}).encode()
+            request = json.dumps({"module": module, "workdir": str(workdir), "limits": limits, "cuda": cuda}).encode()
             # Forked graders share the server's socket: one request and its
             # answer at a time. (A fresh open per call: flock locks belong to
             # the open file, which a fork would share.)

@@ -1,0 +1,84 @@
+"""Real CUDA, decided without starting the driver, and started in a child
+before its lock-down (autograder/sandbox/cuda.py). There is no GPU here: these
+tests cover the decisions and the plumbing; tests/gpu/check_cuda.py covers a
+real device."""
+
+from __future__ import annotations
+
+import resource
+
+import pytest
+import torch
+
+from autograder.paths import SOLUTIONS
+from autograder.sandbox import client, cuda
+
+
+@pytest.fixture
+def fresh_status(monkeypatch):
+    """status() decided again, with the switch unset, and forgotten after the test."""
+    monkeypatch.delenv(cuda.SWITCH, raising=False)
+    cuda.status.cache_clear()
+    yield
+    cuda.status.cache_clear()
+
+
+def test_a_cpu_build_never_uses_cuda(fresh_status):
+    assert torch.version.cuda is None  # the pinned CPU build
+    assert cuda.status() == (False, f"torch {torch.__version__} is built without CUDA")
+    assert not cuda.may_have_devices()
+
+
+@pytest.mark.parametrize("switch, expected", [("0", False), ("1", True)])
+def test_the_switch_decides(fresh_status, monkeypatch, switch, expected):
+    monkeypatch.setenv(cuda.SWITCH, switch)
+    assert cuda.available() is expected
+
+
+def test_visible_devices_that_do_not_work_are_not_used(fresh_status, monkeypatch):
+    """NVML sees a device but CUDA cannot start (here: a CPU build): the throwaway
+    process says why, this process stays unstarted, and its children inherit the answer."""
+    monkeypatch.setattr(cuda, "built_with_cuda", lambda: True)
+    monkeypatch.setattr(cuda, "possible_devices", lambda: 1)
+    works, why = cuda.status()
+    assert not works and why.startswith("CUDA does not work here:") and "CUDA" in why[25:], why
+    assert not torch.cuda.is_initialized()
+    import os
+
+    assert os.environ[cuda.SWITCH] == "0"
+
+
+def test_a_probe_that_hangs_is_given_up(fresh_status, monkeypatch):
+    monkeypatch.setattr(cuda, "PROBE", "import time; time.sleep(30)")
+    monkeypatch.setattr(cuda, "PROBE_TIMEOUT", 0.5)
+    assert cuda.probe() == (False, "CUDA did not start within 0.5 s")
+
+
+def test_a_cuda_child_bounds_writable_memory_not_address_space():
+    wanted = {"RLIMIT_AS": 8 * 2**30, "RLIMIT_CPU": 600}
+    assert cuda.limits(wanted, 3 * 2**30) == {"RLIMIT_DATA": 11 * 2**30, "RLIMIT_CPU": 600}
+    assert cuda.limits({"RLIMIT_CPU": 600}, 2**30) == {"RLIMIT_CPU": 600}
+    assert hasattr(resource, "RLIMIT_DATA")
+    assert 0 < cuda.data_in_use() < 64 * 2**30
+
+
+def test_a_child_that_cannot_start_cuda_says_so(fresh_status, monkeypatch):
+    """The grader asks for CUDA in a child (as on a GPU machine) and it cannot start:
+    the module's checks fail with the grader's reason, not as the student's import."""
+    monkeypatch.setenv(cuda.SWITCH, "1")
+    child = client.Submission("neurons", SOLUTIONS)
+    try:
+        outcome = child.call("relu", torch.tensor([-1.0, 2.0]))
+    finally:
+        child.close()
+    assert not outcome.ok
+    assert "the grader could not start CUDA in the sandbox" in outcome.error_text, outcome.error_text
+
+
+def test_without_cuda_a_child_starts_as_before(fresh_status):
+    child = client.Submission("neurons", SOLUTIONS)
+    try:
+        outcome = child.call("relu", torch.tensor([-1.0, 2.0]))
+    finally:
+        child.close()
+    assert outcome.ok and outcome.value.tolist() == [0.0, 2.0]
