@@ -165,11 +165,13 @@ def test_the_hidden_suites_share_one_graded():
 
 
 def test_the_tests_mirror_the_package():
-    """tests/<room>/ holds the tests of autograder/<room>/; helpers live in tests/support/."""
+    """tests/<room>/ holds the tests of autograder/<room>/; helpers live in tests/support/,
+    and tests/gpu/ holds the script a GPU machine runs (with its own tests)."""
     tests = paths.ROOT / "tests"
     rooms = {path.name for path in paths.PACKAGE.iterdir() if path.is_dir() and not path.name.startswith("__")}
     folders = {path.name for path in tests.iterdir() if path.is_dir() and not path.name.startswith((".", "__"))}
-    assert folders - {"support"} <= rooms, f"test folders with no package folder: {folders - rooms - {'support'}}"
+    extra = {"support", "gpu"}
+    assert folders - extra <= rooms, f"test folders with no package folder: {folders - rooms - extra}"
     stray = [path.name for path in tests.glob("*.py")
              if not path.name.startswith(("test_", "benchmark_")) and path.name != "conftest.py"]
     assert not stray, f"helpers outside tests/support/: {stray}"

@@ -49,6 +49,18 @@ MISTAKES = [
          "float32 weights whatever x's dtype"),
 ]
 
+# Caught on a real GPU only (tests/gpu/check_cuda.py grades them there): the
+# hidden suite trains on CUDA only where there is one, as simulated tensors
+# cannot train.
+CUDA_MISTAKES = [
+    Edit('train_with_my_relu', 'autograd_function',
+         '        w = torch.randn(n_in, n_out, generator=generator, device=where, dtype=x.dtype)\n'
+         '        return (w.to(x.device) * math.sqrt(2 / n_in)).requires_grad_()',
+         '        w = torch.randn(n_in, n_out, generator=generator, dtype=x.dtype)\n'
+         '        return (w * math.sqrt(2 / n_in)).requires_grad_()',
+         'torch.randn on the CPU in the weights\' init, whatever x\'s device'),
+]
+
 ALTERNATIVES = [
     Edit('my_relu', 'autograd_function',
          '        return i.clamp_min(0.0)',

@@ -17,6 +17,8 @@ MISTAKES = [
          '    if output.shape[0] != targ.shape[0]:\n        raise ValueError("the batch sizes differ")\n',
          "the message names neither size"),
     Edit("mse", "loss", MSE, "    return (output.squeeze(-1) - targ).pow(2).sum()", "sum instead of mean"),
+    Edit("mse", "loss", MSE, "    return (output.squeeze(-1) - targ).cpu().pow(2).mean()",
+         "a .cpu() in the middle: the loss comes back on the CPU"),
     Edit("mse", "loss", MSE, "    return (output - targ).pow(2).mean()", "no squeeze: an (n, n) broadcast"),
     Edit("mse", "loss", MSE, "    return torch.nn.functional.mse_loss(output.squeeze(-1), targ)",
          "PyTorch's mse_loss"),

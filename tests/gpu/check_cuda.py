@@ -1,0 +1,336 @@
+"""The GPU half of the grader, run on a real GPU: one script, one JSON summary.
+
+On a machine with CUDA, from the repository's root, with no install (the
+grader's code on PYTHONPATH; torch, pytest, hypothesis, sympy, numpy, rich and
+click are all it needs, no nbformat or nbgrader):
+
+    PYTHONPATH=. python tests/gpu/check_cuda.py --out gpu-summary.json
+
+In order, each step's figures going into the summary:
+
+1. what the machine is: Python, torch and its CUDA, the driver, the device,
+   and whether the grader will use it (autograder/sandbox/cuda.py);
+2. one call into a sandboxed child on the device, traced: the quickest sign
+   that CUDA starts inside the sandbox's limits;
+3. `grade solutions/`: full marks, and every item checked on a device lists
+   the real `cuda`;
+4. `grade` of the untouched stubs: nothing;
+5. the bank's device mistakes: each loses points on its own item only, and
+   one of its failed checks names the device;
+6. `bench --device cuda` on the reference: the speed ladder on the GPU.
+
+Exit status: 0 all held; 1 a check failed (the summary says which); 2 no
+usable CUDA here; 3 this torch lacks something the grader uses.
+
+`--cpu-rehearsal` runs the same steps on the CPU with simulated CUDA (the
+mistakes only a real GPU catches are left out), so that the script itself is
+tested where there is no GPU (tests/gpu/test_check_cuda.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+ROOT = TESTS.parent
+for folder in (ROOT, TESTS):  # the grader and tests/support, without an install
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+GRADING_TIMEOUT = 300  # seconds for one `grade` run
+BENCH_BUDGET = 3.0  # seconds per variant, side and size: the loops are estimated past it
+DEVICE_WORDS = ("cuda", "device", "gpu", "cpu", "meta")  # a device mistake's message names one of them
+# The bank's mistakes of placement, by (item, what it does): tests/support/bank.
+DEVICE_MISTAKES = [
+    ("relu", "zeros without the input's device"),
+    ("matmul_loops", "torch.zeros without the inputs' device and dtype"),
+    ("matmul_broadcast", "torch.tensor built from Python lists, on the CPU"),
+    ("mse", "a .cpu() in the middle: the loss comes back on the CPU"),
+]
+OK, FAILED, NO_CUDA, OLD_TORCH = 0, 1, 2, 3
+
+
+class Unsupported(Exception):
+    """This torch (or Python) lacks something the grader uses."""
+
+
+# -- the machine -----------------------------------------------------------------------------
+
+
+def preflight() -> None:
+    """Import what a grading imports, so that a missing piece is named here."""
+    try:
+        import torch  # noqa: F401
+
+        from autograder.bench import measure  # noqa: F401
+        from autograder.grading import pipeline  # noqa: F401
+        from autograder.hidden import checks  # noqa: F401
+        from autograder.sandbox import child, forkserver  # noqa: F401
+    except (ImportError, AttributeError, SyntaxError) as exc:
+        raise Unsupported(f"{type(exc).__name__}: {exc}") from None
+
+
+def environment() -> dict:
+    import torch
+
+    from autograder.sandbox import cuda
+
+    works, why = cuda.status()
+    found = {"python": platform.python_version(), "torch": torch.__version__,
+             "torch_cuda": torch.version.cuda, "cuda_used": works, "cuda_why": why,
+             "device": None, "driver": None}
+    if works:
+        found["device"] = torch.cuda.get_device_name(0)  # this process forks nothing: it may start CUDA
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        done = subprocess.run([smi, "--query-gpu=driver_version", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=30)
+        found["driver"] = done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else None
+    return found
+
+
+# -- the steps -------------------------------------------------------------------------------
+
+
+def sandbox_call(device: str) -> dict:
+    """relu of the reference, on `device`, in a sandboxed child, traced."""
+    import torch
+
+    from autograder.paths import SOLUTIONS
+    from autograder.sandbox.client import Submission
+
+    started = time.monotonic()
+    child = Submission("neurons", SOLUTIONS)
+    try:
+        outcome = child.call("relu", torch.tensor([-1.0, 2.0]), device=device)
+    finally:
+        child.close()
+    got = outcome.raw_value.get("$tensor", {}).get("device") if isinstance(outcome.raw_value, dict) else None
+    return {"seconds": round(time.monotonic() - started, 2), "ok": outcome.ok, "device": got,
+            "error": None if outcome.ok else outcome.error}
+
+
+def grade(folder: Path, out: Path) -> dict:
+    """`python -m autograder grade folder` in a fresh process: its report, time and errors."""
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--format", "json",
+                               "--output", str(out)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=GRADING_TIMEOUT)
+        code, tail = done.returncode, done.stderr[-2000:]
+    except subprocess.TimeoutExpired:
+        code, tail = None, f"no report within {GRADING_TIMEOUT} s"
+    seconds = round(time.monotonic() - started, 1)
+    report = json.loads(out.read_text()) if code == 0 and out.is_file() else None
+    return {"seconds": seconds, "exit": code, "stderr": tail if report is None else "", "report": report}
+
+
+def bench(device: str, out: Path) -> dict:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "autograder", "bench", "solutions", "--device", device,
+                           "--budget", str(BENCH_BUDGET), "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=GRADING_TIMEOUT)
+    found = {"seconds": round(time.monotonic() - started, 1), "exit": done.returncode, "table": done.stdout,
+             "stderr": done.stderr[-2000:] if done.returncode else ""}
+    found["rows"] = json.loads(out.read_text())["rows"] if done.returncode == 0 and out.is_file() else []
+    return found
+
+
+def device_mistakes(real_gpu: bool) -> list:
+    """The Edits of DEVICE_MISTAKES, and on a real GPU those only it can catch."""
+    from support.bank import autograd_function, loss, matmul, neurons
+
+    bank = [e for m in (neurons, matmul, loss) for e in m.MISTAKES]
+    chosen = []
+    for item, why in DEVICE_MISTAKES:
+        found = [e for e in bank if e.item == item and e.why == why]
+        if len(found) != 1:
+            raise LookupError(f"the bank has no single mistake {item}: {why}")
+        chosen += found
+    return chosen + (list(autograd_function.CUDA_MISTAKES) if real_gpu else [])
+
+
+def graded_mistakes(edits: list, work: Path) -> list[dict]:
+    """Each round of edits (one per item) graded as one submission."""
+    from support.grading_support import edited_source, rounds
+
+    graded = []
+    for number, batch in enumerate(rounds(edits)):
+        folder = work / f"mistakes-{number}"
+        shutil.copytree(ROOT / "solutions", folder)
+        for module in {edit.module for edit in batch}:
+            (folder / f"{module}.py").write_text(edited_source(batch, module))
+        graded.append({"edits": [{"item": e.item, "module": e.module, "why": e.why} for e in batch],
+                       **grade(folder, work / f"mistakes-{number}.json")})
+    return graded
+
+
+# -- judging (pure: tested with made-up reports) -------------------------------------------------
+
+
+def items_of(report: dict | None) -> dict[str, dict]:
+    return {item["id"]: item for item in (report or {}).get("items", [])}
+
+
+def failures(item: dict) -> list[str]:
+    return [t["message"] for t in item.get("tests", []) if not t["passed"]]
+
+
+def first_failure(item: dict) -> str:
+    return next(iter(failures(item)), "")
+
+
+def judge_reference(graded: dict, devices: set[str]) -> list[str]:
+    """Full marks, and one of `devices` among the devices of every item checked on one."""
+    if graded["report"] is None:
+        return [f"the reference was not graded (exit {graded['exit']}): {graded['stderr'][-300:]}"]
+    problems = []
+    for name, item in items_of(graded["report"]).items():
+        if item["score"] != item["max_score"]:
+            problems.append(f"{name}: {item['score']}/{item['max_score']}: {first_failure(item)[:200]}")
+        if item.get("devices") and not devices & set(item["devices"]):
+            problems.append(f"{name}: checked on {item['devices']}, never on {' or '.join(sorted(devices))}")
+    return problems
+
+
+def judge_stubs(graded: dict) -> list[str]:
+    if graded["report"] is None:
+        return [f"the stubs were not graded (exit {graded['exit']}): {graded['stderr'][-300:]}"]
+    return [f"{name}: {item['score']} points for a stub" for name, item in items_of(graded["report"]).items()
+            if item["score"] != 0]
+
+
+def judge_mistakes(graded: dict, module_items: dict[str, list[str]]) -> list[str]:
+    """Each edited item loses points with a message naming the device; the
+    other items of an edited module keep full marks."""
+    if graded["report"] is None:
+        return [f"round {[e['item'] for e in graded['edits']]} was not graded (exit {graded['exit']}): "
+                f"{graded['stderr'][-300:]}"]
+    items = items_of(graded["report"])
+    problems = []
+    edited = {edit["item"] for edit in graded["edits"]}
+    for edit in graded["edits"]:
+        item = items.get(edit["item"])
+        if item is None:
+            problems.append(f"{edit['item']}: not in the report")
+        elif item["score"] >= item["max_score"]:
+            problems.append(f"{edit['item']}: not caught: {edit['why']}")
+        elif not any(word in message.lower() for message in failures(item) for word in DEVICE_WORDS):
+            problems.append(f"{edit['item']}: caught, but no message names a device: {first_failure(item)[:200]}")
+    for module in {edit["module"] for edit in graded["edits"]}:
+        for name in module_items.get(module, []):
+            item = items.get(name)
+            if name not in edited and item is not None and item["score"] != item["max_score"]:
+                problems.append(f"{name}: lost points to an edit of another item of {module}")
+    return problems
+
+
+def judge_bench(measured: dict) -> list[str]:
+    if measured["exit"] != 0:
+        return [f"bench failed (exit {measured['exit']}): {measured['stderr'][-300:]}"]
+    return [] if measured["rows"] else ["bench measured nothing"]
+
+
+def table(summary: dict) -> str:
+    """A short text table of the summary."""
+    env = summary["environment"]
+    lines = [f"python {env['python']}, torch {env['torch']} (CUDA {env['torch_cuda']}), "
+             f"driver {env['driver']}, device {env['device']}",
+             f"real CUDA: {'yes' if env['cuda_used'] else 'no'} ({env['cuda_why']})", ""]
+    lines.append(f"{'step':<52} {'seconds':>8}  result")
+    for step in summary["steps"]:
+        result = "ok" if not step["problems"] else f"{len(step['problems'])} problem(s)"
+        lines.append(f"{step['name']:<52} {step.get('seconds', 0):>8}  {result}")
+        lines += [f"    - {problem}" for problem in step["problems"][:10]]
+    lines.append("")
+    lines.append("all checks held" if summary["ok"] else "SOME CHECKS FAILED")
+    return "\n".join(lines)
+
+
+def module_items() -> dict[str, list[str]]:
+    from autograder import catalogue
+
+    return {module: [item.id for item in catalogue.items_of(module)] for module in catalogue.modules()}
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def run(rehearsal: bool, work: Path) -> dict:
+    env = environment()
+    device = "cpu" if rehearsal else "cuda"
+    # Where fake CUDA cannot run the code (a CPU build), the simulated device is meta.
+    expected = {"cuda (simulated)", "meta"} if rehearsal else {"cuda"}
+    steps = []
+
+    def step(name: str, problems: list[str], seconds: float, **figures) -> None:
+        steps.append({"name": name, "problems": problems, "seconds": seconds, **figures})
+        print(f"{name}: {'ok' if not problems else problems[0]}", file=sys.stderr, flush=True)
+
+    call = sandbox_call(device)
+    step("sandboxed call", [] if call["ok"] and str(call["device"]).startswith(device)
+         else [f"relu on {device}: {call['error'] or call['device']}"], call["seconds"], call=call)
+    reference = grade(ROOT / "solutions", work / "solutions.json")
+    step("grade solutions/", judge_reference(reference, expected), reference["seconds"],
+         items={name: {"score": i["score"], "max_score": i["max_score"], "devices": i.get("devices", [])}
+                for name, i in items_of(reference["report"]).items()})
+    stubs = grade(ROOT / "exercises", work / "stubs.json")
+    step("grade the stubs", judge_stubs(stubs), stubs["seconds"],
+         score=(stubs["report"] or {}).get("score"))
+    owners = module_items()
+    for graded in graded_mistakes(device_mistakes(real_gpu=not rehearsal), work):
+        step(f"mistakes in {', '.join(sorted({e['item'] for e in graded['edits']}))}"[:60],
+             judge_mistakes(graded, owners), graded["seconds"],
+             scores={e["item"]: items_of(graded["report"]).get(e["item"], {}).get("score")
+                     for e in graded["edits"]})
+    measured = bench(device, work / "bench.json")
+    print(measured["table"], file=sys.stderr)
+    step(f"bench --device {device}", judge_bench(measured), measured["seconds"], rows=measured["rows"])
+    return {"environment": env, "rehearsal": rehearsal, "steps": steps,
+            "ok": not any(s["problems"] for s in steps)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("gpu-summary.json"), help="where the JSON summary goes")
+    parser.add_argument("--cpu-rehearsal", action="store_true",
+                        help="run every step on the CPU with simulated CUDA (to test this script)")
+    options = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        preflight()
+    except Unsupported as exc:
+        print(f"the grader cannot run with this torch or Python: {exc}", file=sys.stderr)
+        write(options.out, {"ok": False, "unsupported": str(exc)})
+        return OLD_TORCH
+    if not options.cpu_rehearsal:
+        from autograder.sandbox import cuda
+
+        works, why = cuda.status()
+        if not works:
+            print(f"no CUDA: {why}", file=sys.stderr)
+            write(options.out, {"ok": False, "environment": environment(), "no_cuda": why})
+            return NO_CUDA
+    with tempfile.TemporaryDirectory(prefix="gpu-check-") as work:
+        summary = run(options.cpu_rehearsal, Path(work))
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    write(options.out, summary)
+    print(table(summary))
+    print(f"({summary['seconds']} s in all; summary in {options.out})")
+    return OK if summary["ok"] else FAILED
+
+
+def write(path: Path, summary: dict) -> None:
+    path.write_text(json.dumps(summary, indent=1, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
