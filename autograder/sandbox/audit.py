@@ -76,6 +76,7 @@ REFUSED = REACHING_IN | frozenset({
     "os.kill", "os.killpg", "signal.pthread_kill",
     "resource.setrlimit", "resource.prlimit",
     "_thread.start_new_thread",
+    "mmap.__new__",  # a shared anonymous map escapes RLIMIT_DATA, a CUDA child's memory bound
 })
 ALWAYS_REFUSED = frozenset({"sys.addaudithook"})
 # Running code in a setting of the asker's choosing (globals, closure, defaults).

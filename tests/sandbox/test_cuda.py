@@ -82,3 +82,16 @@ def test_without_cuda_a_child_starts_as_before(fresh_status):
     finally:
         child.close()
     assert outcome.ok and outcome.value.tolist() == [0.0, 2.0]
+
+
+def test_memory_maps_are_refused(tmp_path):
+    """A CUDA child's memory is bounded by RLIMIT_DATA, which a shared anonymous
+    map would escape: no child may make one through Python's mmap."""
+    (tmp_path / "neurons.py").write_text(
+        "import mmap\n\ndef relu(x):\n    mmap.mmap(-1, 1 << 20)\n    return x.clamp_min(0.0)\n")
+    child = client.Submission("neurons", tmp_path)
+    try:
+        outcome = child.call("relu", torch.tensor([-1.0, 2.0]))
+    finally:
+        child.close()
+    assert not outcome.ok and "does not allow mmap.__new__" in outcome.error_text, outcome.error_text
