@@ -496,18 +496,16 @@ def lock_down(workdir: str, limits: dict, keep_fd: int, seccomp: bytes | None = 
     # Nothing inherited but the connection: no pipe of the fork server, no other child's socket.
     os.closerange(3, keep_fd)
     os.closerange(keep_fd + 1, 1 << 16)
-    if real_cuda:  # its devices, threads and address space, before the environment, limits and filters
-        try:
-            cuda.start()
-        except Exception as exc:  # noqa: BLE001 - the grader's machine, not the student's code
-            raise RuntimeError(f"the grader could not start CUDA in the sandbox: {str(exc)[:300]}") from None
-        limits = cuda.limits(limits, cuda.data_in_use())
-    cuda.start_autograd()
+    kept = KEPT_ENVIRONMENT + (cuda.ENVIRONMENT if real_cuda else ())
     for name in list(os.environ):
-        if name not in KEPT_ENVIRONMENT:
+        if name not in kept:
             del os.environ[name]
     os.environ["HOME"] = workdir
+    if not real_cuda and cuda.built_with_cuda():
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a device this child does not use: no driver starts for it
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too large file is an error, not a kill
+    if real_cuda:  # the driver reserves more address space than RLIMIT_AS would allow
+        limits = cuda.limits(limits, cuda.data_in_use())
     for name, value in limits.items():
         limit = getattr(resource, name)
         soft, hard = resource.getrlimit(limit)
@@ -516,11 +514,22 @@ def lock_down(workdir: str, limits: dict, keep_fd: int, seccomp: bytes | None = 
         if hard != resource.RLIM_INFINITY:
             hard_value = min(hard_value, hard)
         resource.setrlimit(limit, (value, hard_value))
-    layers = {"landlock": landlock.restrict(readable_paths(), [workdir]), "cuda": real_cuda}
+    readable, devices = readable_paths(), []
+    if real_cuda:
+        readable, devices = readable + cuda.READABLE, cuda.device_files()
+    layers = {"landlock": landlock.restrict(readable, [workdir], devices), "cuda": real_cuda}
     if os.geteuid() == 0 and python_readable_by_others():  # graded as root: drop to nobody
         os.setgroups([])
         os.setgid(65534)
         os.setuid(65534)
+    # Threads made from here on (the CUDA driver's, autograd's) inherit
+    # Landlock and the user; seccomp below is loaded into every thread.
+    if real_cuda:
+        try:
+            cuda.start()
+        except Exception as exc:  # noqa: BLE001 - the grader's machine, not the student's code
+            raise RuntimeError(f"the grader could not start CUDA in the sandbox: {str(exc)[:300]}") from None
+    cuda.start_autograd()
     torch.set_num_threads(1)  # one thread: steadier timings, no oversubscription
     sys.dont_write_bytecode = True  # the module is imported once per child: no .pyc to write
     layers["seccomp"] = syscalls.restrict(seccomp)
@@ -615,9 +624,9 @@ def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit", real
     channel = Channel(fd)
     hello = {"ok": True, "pid": os.getpid()}
     try:
-        started = time.monotonic()
         hello["layers"] = lock_down(workdir, limits, fd, kit.seccomp, real_cuda=real_cuda)
-        hello["setup_s"] = time.monotonic() - started  # the grader's time, not the import's
+        if real_cuda:
+            channel.send({"ready": True})  # CUDA started: the import's time starts now
         forget_the_grader(workdir)
         sys.audit("grader.child", os.getpid(), workdir)  # the vault starts refusing (audit.py)
         child = Child(channel, kit.monitor, kit.watch)

@@ -43,7 +43,7 @@ LIMITS = {
 ROOT_ONLY_LIMITS = {"RLIMIT_NPROC": 64}  # per user: only meaningful once we drop to nobody
 START_TIMEOUT = 20.0  # seconds to import the student's module (torch is already imported)
 CALL_TIMEOUT = 10.0  # default seconds for one call
-CUDA_START = 60.0  # seconds more for a child that starts real CUDA before the import (sandbox/cuda.py)
+CUDA_START = 60.0  # seconds a child may take to start real CUDA, before its import (sandbox/cuda.py)
 IMPORT_BUDGET = 30.0  # seconds all of a module's imports may take together
 GROWTH_LIMIT = 512 * 2**20  # bytes a shared child may grow before the next item gets a fresh one
 SLOW_IMPORT = 2.0  # an import slower than this is paid once: the module's items share a child
@@ -271,6 +271,7 @@ class Submission:
         self.import_seconds = 0.0
         self.isolate_items = isolate_items
         self.size_at_start: int | None = None
+        self.layers: dict = {}
         self.item: str | None = None
         self.crashes: dict[str | None, int] = {}
         self.hung: dict[str, str] = {}  # target -> why: once hung, it is not waited for again
@@ -313,14 +314,17 @@ class Submission:
             raise ChildGone(f"could not prepare a folder for {self.module}.py: {exc.strerror or exc}") from exc
         limits = dict(LIMITS, **(ROOT_ONLY_LIMITS if os.geteuid() == 0 else {}))
         real_cuda = cuda.available()
-        timeout = self._limit(START_TIMEOUT + (CUDA_START if real_cuda else 0.0))
+        timeout = self._limit(START_TIMEOUT)
         started = time.monotonic()
         try:
             self.pid, self.conn = fork_server().spawn(self.module, self.workdir, limits, timeout, real_cuda)
         except (OSError, ValueError) as exc:  # no fork, or no answer in time
             raise ChildGone(f"could not start a process for {self.module}.py: {exc}") from exc
+        hello = self._cuda_started() if real_cuda else None
+        if real_cuda:  # starting CUDA was the grader's time; the import's starts now
+            started, timeout = time.monotonic(), self._limit(START_TIMEOUT)
         try:
-            hello = self._receive(timeout, "importing the module")
+            hello = hello or self._receive(timeout, "importing the module")
         except ChildGone as exc:
             if not isinstance(exc, ChildTimedOut):
                 raise
@@ -331,15 +335,25 @@ class Submission:
                 "message": f"importing it took over {timeout:g} s: is there an endless loop "
                            "outside any function?"}}
         took = time.monotonic() - started
-        setup = hello.get("setup_s")  # starting CUDA is the grader's time, not the import's
-        if real_cuda and type(setup) is float and 0 <= setup <= took:
-            took -= setup
         self.import_seconds += took
         layers = hello.get("layers")
+        self.layers = layers if isinstance(layers, dict) else {}  # which of the kernel's layers hold
         if took > SLOW_IMPORT or (isinstance(layers, dict) and layers.get("seccomp") is True):
             self.isolate_items = False  # a slow import is paid once; seccomp keeps items apart
         self.size_at_start = resident_bytes(self.pid)
         self.import_error = None if hello.get("ok") else bounded_error(hello.get("error"))
+
+    def _cuda_started(self) -> dict | None:
+        """Wait for a CUDA child's word that its lock-down (with CUDA started)
+        is done, before its import begins: None once it is, else the answer
+        that says why not."""
+        limit = self._limit(CUDA_START)
+        try:
+            ready = self._receive(limit, "starting CUDA")
+        except ChildTimedOut:
+            ready = {"ok": False, "error": {"type": "TimeoutError", "where": "", "message": (
+                f"the grader could not start CUDA in the sandbox within {limit:g} s")}}
+        return None if ready.get("ready") is True else ready
 
     def ensure_started(self) -> None:
         if self.conn is None and self.import_error is None:

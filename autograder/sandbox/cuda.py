@@ -9,16 +9,18 @@ Four facts about the CUDA driver shape this module:
   for the devices and lets a separate, throwaway process try CUDA for real.
 - The driver opens /dev/nvidia*, maps memory and starts threads of its own
   when a context is made, and torch's autograd starts one thread per device
-  at the first backward pass on it. A locked-down child may open no device
-  for writing (Landlock) and start no thread (seccomp), so `start` does all
-  of that in the child after its descriptors are closed and before its
-  limits and filters (child.lock_down).
+  at the first backward pass on it. A locked-down child may start no thread
+  (seccomp), and a thread made before Landlock or before dropping to nobody
+  would escape both (they hold per thread). So `start` runs in the child
+  after Landlock (which lets it open the NVIDIA devices, `device_files`)
+  and the drop to nobody, and before seccomp, which is then loaded into
+  every thread (child.lock_down, syscalls.restrict).
 - The driver reserves tens of GiB of address space, so RLIMIT_AS cannot bound
   a CUDA child; `limits` bounds its writable memory with RLIMIT_DATA instead
   (the reservation is not writable memory, so it does not count).
 - On a CUDA build, once a fake CUDA tensor was made, torch's autograd starts
   its device threads (eight where there is no device) at the first backward
-  pass even on the CPU: `start_autograd` makes them before the lock-down in
+  pass even on the CPU: `start_autograd` makes them at the same point of
   every child of a CUDA build, GPU or not.
 - Device memory is bounded by torch's caching allocator
   (`set_per_process_memory_fraction`), a limit torch keeps, not the kernel.
@@ -38,12 +40,16 @@ import time
 import torch
 
 SWITCH = "AUTOGRADER_REAL_CUDA"  # "0": never use a real device; "1": use it without trying first
+# What a CUDA child keeps of the grader's environment: which devices, in what order.
+ENVIRONMENT = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES")
+READABLE = ["/proc/driver/nvidia"]  # the driver reads its parameters there
 PROBE_TIMEOUT = 120.0  # seconds: a GPU without persistence mode can take long to wake
 DEVICE_MEMORY = 8 * 2**30  # bytes of device memory one child may hold
 # What a throwaway process does to show CUDA works: start the driver, run a
 # kernel, a cuBLAS product and a backward pass, and name the device.
 PROBE = """
 import json, torch
+torch.cuda.init()
 x = torch.ones(8, 8, device="cuda", requires_grad=True)
 (x @ x).sum().backward()
 torch.cuda.synchronize()
@@ -57,17 +63,21 @@ def built_with_cuda() -> bool:
 
 def possible_devices() -> int:
     """How many devices NVML sees (CUDA_VISIBLE_DEVICES honoured), without
-    starting the CUDA driver; -1 where NVML cannot tell."""
+    starting the CUDA driver; -1 where NVML cannot tell but a driver is
+    installed, 0 where there is no driver at all."""
     if not built_with_cuda():
         return 0
     count = getattr(torch.cuda, "_device_count_nvml", None)
-    return count() if count is not None else -1
+    found = count() if count is not None else -1
+    if found >= 0:
+        return found
+    import ctypes
 
-
-def may_have_devices() -> bool:
-    """Whether a real device might be here: what the fork server asks before it
-    does anything that would start the driver (fake CUDA tensors start it)."""
-    return os.environ.get(SWITCH) != "0" and possible_devices() != 0
+    try:
+        ctypes.CDLL("libcuda.so.1")  # loading the driver's library starts nothing
+    except OSError:
+        return 0
+    return -1
 
 
 @functools.cache
@@ -96,8 +106,9 @@ def probe() -> tuple[bool, str]:
     """Try CUDA in a fresh process (never here: this process must stay forkable)."""
     started = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL)
+        # -P and /: the current folder is not on the path, where a stray torch.py could stand
+        done = subprocess.run([sys.executable, "-P", "-c", PROBE], capture_output=True, text=True,
+                              timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL, cwd="/")
     except subprocess.TimeoutExpired:
         return False, f"CUDA did not start within {PROBE_TIMEOUT:g} s"
     except OSError as exc:
@@ -115,9 +126,20 @@ def start(device_memory: int = DEVICE_MEMORY) -> None:
     torch.cuda.init()
     x = torch.ones(8, 8, device="cuda", requires_grad=True)
     (x @ x).sum().backward()
+    big = torch.randn(1024, 1024, dtype=torch.float64)  # a staged copy each way, float64 and a Linear
+    torch.nn.functional.linear(big.to("cuda"), big.to("cuda"), torch.ones(1024, device="cuda", dtype=torch.float64)).cpu()
     torch.cuda.synchronize()
     total = torch.cuda.get_device_properties(0).total_memory
     torch.cuda.set_per_process_memory_fraction(min(1.0, device_memory / total))
+    # Backward passes then run on this thread, as on the CPU: one thread to trace.
+    torch.autograd.set_multithreading_enabled(False)
+
+
+def device_files() -> list[str]:
+    """The NVIDIA device files a CUDA child may open for reading, writing and ioctl."""
+    import glob
+
+    return sorted(glob.glob("/dev/nvidia*") + glob.glob("/dev/nvidia-caps/*"))
 
 
 def start_autograd() -> None:

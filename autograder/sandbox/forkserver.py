@@ -54,12 +54,16 @@ def preload() -> None:
     torch.set_num_threads(1)
     with Trace():
         torch.ones(2, 2) @ torch.ones(2, 2)
-    # A fake CUDA tensor starts the real driver where there is one (torch's
-    # init_gpu_context), and no fork of a process that started it can use
-    # CUDA (sandbox/cuda.py): there, fake tensors are warmed up on meta.
-    fake_device = "meta" if cuda.may_have_devices() else "cuda"
-    with probes.fake_mode():
-        torch.empty(2, 2, device=fake_device) + 1
+    # No fork of a process that started the CUDA driver can use CUDA
+    # (sandbox/cuda.py). FakeTensorMode asks torch.cuda.is_available(), which
+    # starts it unless NVML answers, and a fake CUDA tensor makes a real one
+    # where there is a device: so NVML answers here, fake tensors are warmed
+    # up on meta where a device exists, and not at all where NVML cannot tell.
+    os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
+    devices = cuda.possible_devices()
+    if devices >= 0:
+        with probes.fake_mode():
+            torch.empty(2, 2, device="meta" if devices else "cuda") + 1
 
 
 def prepare():

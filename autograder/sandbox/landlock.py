@@ -75,10 +75,11 @@ def _handled(abi: int) -> tuple[int, int, int, int]:
     return fs, net, scoped, size
 
 
-def restrict(read: list[str], write: list[str]) -> bool:
+def restrict(read: list[str], write: list[str], devices: list[str] = ()) -> bool:
     """Allow only reading `read` and reading/writing `write` (files or
-    folders, with everything below them), for this process and its children.
-    Returns whether Landlock is now in force."""
+    folders, with everything below them), and reading, writing and ioctl on
+    the device files `devices`, for this thread and the threads and processes
+    it makes from now on. Returns whether Landlock is now in force."""
     abi = abi_version()
     if abi < 1:
         return False
@@ -90,7 +91,7 @@ def restrict(read: list[str], write: list[str]) -> bool:
         return False
     try:
         writing = READ | WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_DIR | MAKE_REG | TRUNCATE
-        for paths, rights in ((read, READ), (write, writing)):
+        for paths, rights in ((read, READ), (write, writing), (devices, READ_FILE | WRITE_FILE | IOCTL_DEV)):
             for path in paths:
                 _allow(libc, ruleset, path, rights & fs)
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import os
+import platform
 import tempfile
 
 try:
@@ -45,6 +47,8 @@ REFUSED = (
 # glibc tries clone3 first and falls back to clone when the kernel says it has none.
 UNKNOWN = ("clone3",)
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC = 1, 1
+SECCOMP_SYSCALL = {"x86_64": 317, "aarch64": 277}  # seccomp(2)
 
 
 def available() -> bool:
@@ -78,8 +82,8 @@ class _Program(ctypes.Structure):  # struct sock_fprog
 
 
 def restrict(program: bytes | None) -> bool:
-    """Load the compiled filter into this process for good. Returns whether
-    it is in force."""
+    """Load the compiled filter into every thread of this process for good
+    (a CUDA child has the driver's threads). Returns whether it is in force."""
     if not program:
         return False
     libc = ctypes.CDLL(None, use_errno=True)
@@ -87,6 +91,13 @@ def restrict(program: bytes | None) -> bool:
     fprog = _Program(len(program) // 8, ctypes.addressof(code))  # 8 bytes a BPF instruction
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return False
+    number = SECCOMP_SYSCALL.get(platform.machine())
+    if number is not None:
+        synced = libc.syscall(number, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, ctypes.byref(fprog))
+        if synced == 0:
+            return True
+    if len(os.listdir("/proc/self/task")) > 1:
+        return False  # loaded into this thread alone, the others would go free
     return libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
 
 

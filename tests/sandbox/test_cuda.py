@@ -26,7 +26,7 @@ def fresh_status(monkeypatch):
 def test_a_cpu_build_never_uses_cuda(fresh_status):
     assert torch.version.cuda is None  # the pinned CPU build
     assert cuda.status() == (False, f"torch {torch.__version__} is built without CUDA")
-    assert not cuda.may_have_devices()
+    assert cuda.possible_devices() == 0
 
 
 @pytest.mark.parametrize("switch, expected", [("0", False), ("1", True)])
@@ -95,3 +95,51 @@ def test_memory_maps_are_refused(tmp_path):
     finally:
         child.close()
     assert not outcome.ok and "does not allow mmap.__new__" in outcome.error_text, outcome.error_text
+
+
+def test_seccomp_holds_for_threads_made_before_it():
+    """A CUDA child has the driver's and autograd's threads before its filter is
+    loaded: the filter is loaded into all of them (TSYNC), so none can fork."""
+    script = (
+        "import os, threading\n"
+        "from autograder.sandbox import syscalls\n"
+        "go, seen = threading.Event(), []\n"
+        "def other():\n"
+        "    go.wait()\n"
+        "    try:\n"
+        "        os.fork() or os._exit(0)\n"
+        "        seen.append('forked')\n"
+        "    except OSError as exc:\n"
+        "        seen.append(exc.errno)\n"
+        "thread = threading.Thread(target=other)\n"
+        "thread.start()\n"
+        "in_force = syscalls.restrict(syscalls.compile_filter())\n"
+        "go.set()\n"
+        "thread.join()\n"
+        "print(in_force, seen)\n")
+    import subprocess
+    import sys
+
+    from autograder.paths import ROOT
+
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "[1]"], done.stdout + done.stderr
+
+
+def test_possible_devices_asks_nvml_then_whether_a_driver_is_installed(monkeypatch):
+    """What the fork server asks before warming up fake tensors: NVML's count, or
+    where NVML cannot tell, -1 if the driver's library is there (then no warm-up)."""
+    import ctypes
+
+    monkeypatch.setattr(cuda, "built_with_cuda", lambda: True)
+    monkeypatch.setattr(torch.cuda, "_device_count_nvml", lambda: 2, raising=False)
+    assert cuda.possible_devices() == 2
+    monkeypatch.setattr(torch.cuda, "_device_count_nvml", lambda: -1, raising=False)
+    assert cuda.possible_devices() == 0  # no libcuda.so.1 on this machine
+
+    def a_driver(name, *args, **kwargs):
+        if name != "libcuda.so.1":
+            raise AssertionError(name)
+
+    monkeypatch.setattr(ctypes, "CDLL", a_driver)
+    assert cuda.possible_devices() == -1
