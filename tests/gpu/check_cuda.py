@@ -10,8 +10,12 @@ In order, each step's figures going into the summary:
 
 1. what the machine is: Python, torch and its CUDA, the driver, the device,
    and whether the grader will use it (autograder/sandbox/cuda.py);
-2. one call into a sandboxed child on the device, traced: the quickest sign
-   that CUDA starts inside the sandbox's limits;
+2. calls into one sandboxed child on the device: relu (traced), a large
+   copy, float64 and a Linear, a backward pass whose hook tries to read a
+   private file, pinned memory and a raised memory fraction. Landlock and
+   seccomp must be in force. If this step fails, the script stops after
+   finding which layer of the lock-down stops CUDA (one fork per layer);
+   the gradings would only repeat the failure;
 3. `grade solutions/`: full marks, and every item checked on a device lists
    the real `cuda`;
 4. `grade` of the untouched stubs: nothing;
@@ -20,7 +24,9 @@ In order, each step's figures going into the summary:
 6. `bench --device cuda` on the reference: the speed ladder on the GPU.
 
 Exit status: 0 all held; 1 a check failed (the summary says which); 2 no
-usable CUDA here; 3 this torch lacks something the grader uses.
+usable CUDA here; 3 this torch lacks something the grader uses. The summary
+is written after every step, and the run stops starting steps after
+DEADLINE seconds.
 
 `--cpu-rehearsal` runs the same steps on the CPU with simulated CUDA (the
 mistakes only a real GPU catches are left out), so that the script itself is
@@ -45,9 +51,11 @@ for folder in (ROOT, TESTS):  # the grader and tests/support, without an install
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-GRADING_TIMEOUT = 300  # seconds for one `grade` run
+DEADLINE = 420.0  # seconds for the whole run: steps not started by then are skipped
+GRADING_BUDGET = 150  # seconds a `grade` run may take (its --budget): it still writes its report
+GRADING_TIMEOUT = 200  # seconds before a `grade` or `bench` process is given up
 BENCH_BUDGET = 3.0  # seconds per variant, side and size: the loops are estimated past it
-DEVICE_WORDS = ("cuda", "device", "gpu", "cpu", "meta")  # a device mistake's message names one of them
+DEVICE_WORDS = ("cuda", "gpu", "meta")  # a device mistake's message names the device it ran on
 # The bank's mistakes of placement, by (item, what it does): tests/support/bank.
 DEVICE_MISTAKES = [
     ("relu", "zeros without the input's device"),
@@ -70,8 +78,10 @@ def preflight() -> None:
     try:
         import torch  # noqa: F401
 
+        from autograder import cli  # noqa: F401  (click)
         from autograder.bench import measure  # noqa: F401
         from autograder.grading import pipeline  # noqa: F401
+        from autograder.report import formats  # noqa: F401  (rich)
         from autograder.hidden import checks  # noqa: F401
         from autograder.sandbox import child, forkserver  # noqa: F401
     except (ImportError, AttributeError, SyntaxError) as exc:
@@ -87,35 +97,117 @@ def environment() -> dict:
     found = {"python": platform.python_version(), "torch": torch.__version__,
              "torch_cuda": torch.version.cuda, "cuda_used": works, "cuda_why": why,
              "device": None, "driver": None}
-    if works:
-        found["device"] = torch.cuda.get_device_name(0)  # this process forks nothing: it may start CUDA
+    if works and why.startswith("{"):  # the probe's answer: {"device": ..., "count": ...} (started in ...)
+        found["device"] = json.loads(why[:why.index("}") + 1]).get("device")
     smi = shutil.which("nvidia-smi")
-    if smi:
+    try:
         done = subprocess.run([smi, "--query-gpu=driver_version", "--format=csv,noheader"],
-                              capture_output=True, text=True, timeout=30)
-        found["driver"] = done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else None
+                              capture_output=True, text=True, timeout=30) if smi else None
+    except (subprocess.TimeoutExpired, OSError):
+        done = None
+    if done is not None and done.returncode == 0 and done.stdout.strip():
+        found["driver"] = done.stdout.strip().splitlines()[0]  # torch's CUDA 13 wants a driver of 580 or later
     return found
 
 
 # -- the steps -------------------------------------------------------------------------------
 
 
-def sandbox_call(device: str) -> dict:
-    """relu of the reference, on `device`, in a sandboxed child, traced."""
+# Calls a sandboxed child answers on the device (sandbox_calls): what a grading
+# asks of CUDA, and what a hostile submission would try there.
+PROBES = '''
+import threading
+import torch
+
+
+def relu(x):
+    return x.clamp_min(0.0)
+
+
+def linear64(x):
+    w = torch.randn(x.shape[1], 64, dtype=x.dtype, device=x.device, generator=None)
+    return torch.nn.functional.linear(x, w.t(), torch.ones(64, dtype=x.dtype, device=x.device))
+
+
+def hook_on(x, path):
+    """[backward ran on this thread, a private file could be read from its hook]"""
+    seen = []
+
+    def hook(grad):
+        seen.append(threading.get_ident())
+        try:
+            with open(path) as f:
+                seen.append(bool(f.read(1)))
+        except OSError:
+            seen.append(False)
+        return grad
+
+    y = x.detach().clone().requires_grad_(True)
+    y.register_hook(hook)
+    (y * 2).sum().backward()
+    return [seen[0] == threading.get_ident(), seen[1]]
+
+
+def pinned(x):
+    return int(torch.empty(1 << 22, pin_memory=True).numel())
+
+
+def more_memory(x):
+    if x.is_cuda:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+        return int(torch.empty(16 * 2**30, dtype=torch.uint8, device=x.device).numel())
+    return 0
+'''
+
+
+def sandbox_calls(device: str, work: Path) -> dict:
+    """The PROBES in one sandboxed child on `device`: its layers, results and errors."""
     import torch
 
     from autograder.paths import SOLUTIONS
     from autograder.sandbox.client import Submission
 
+    (work / "gpu_probe.py").write_text(PROBES)
     started = time.monotonic()
-    child = Submission("neurons", SOLUTIONS)
+    child = Submission("gpu_probe", work)
+    calls = [("relu", torch.tensor([-1.0, 2.0])), ("relu", torch.randn(1024, 1024)),
+             ("linear64", torch.randn(256, 128, dtype=torch.float64)),
+             ("hook_on", torch.randn(8), str(SOLUTIONS / "neurons.py")), ("pinned", torch.zeros(1)),
+             ("more_memory", torch.zeros(1))]
+    answers = {}
     try:
-        outcome = child.call("relu", torch.tensor([-1.0, 2.0]), device=device)
+        for name, *args in calls:
+            outcome = child.call(name, *args, device=device, trace=name == "relu")
+            raw = outcome.raw_value
+            value = raw.get("$tensor", {}).get("device") if isinstance(raw, dict) else outcome.value
+            answers[f"{name}{len(answers)}"] = ({"ok": True, "value": value} if outcome.ok
+                                               else {"ok": False, "error": outcome.error_text[:300]})
     finally:
+        layers = dict(child.layers)
         child.close()
-    got = outcome.raw_value.get("$tensor", {}).get("device") if isinstance(outcome.raw_value, dict) else None
-    return {"seconds": round(time.monotonic() - started, 2), "ok": outcome.ok, "device": got,
-            "error": None if outcome.ok else outcome.error}
+    return {"seconds": round(time.monotonic() - started, 2), "layers": layers, "answers": answers}
+
+
+def judge_sandbox(calls: dict, device: str) -> list[str]:
+    """The grading's calls work on the device inside every layer; a hook can
+    read no private file. Pinned memory and a raised memory fraction are
+    reported in the summary, not judged: torch, not the kernel, bounds them."""
+    problems = [f"the {layer} layer is not in force{' (is pyseccomp on the path?)' if layer == 'seccomp' else ''}"
+                for layer in ("landlock", "seccomp") if calls["layers"].get(layer) is not True]
+    answers = calls["answers"]
+    for key in ("relu0", "relu1", "linear642"):
+        answer = answers.get(key, {"ok": False, "error": "not run"})
+        if not answer["ok"]:
+            problems.append(f"{key[:-1]} on {device}: {answer['error']}")
+        elif not str(answer["value"]).startswith(device):
+            problems.append(f"{key[:-1]} on {device} answered on {answer['value']}")
+    hook = answers.get("hook_on3", {"ok": False, "error": "not run"})
+    if not hook["ok"]:
+        problems.append(f"a backward pass with a hook on {device}: {hook['error']}")
+    elif hook["value"][1]:
+        problems.append(f"a backward hook on {device} read a private file (ran on the calling thread: "
+                        f"{hook['value'][0]})")
+    return problems
 
 
 def grade(folder: Path, out: Path) -> dict:
@@ -123,8 +215,8 @@ def grade(folder: Path, out: Path) -> dict:
     started = time.monotonic()
     try:
         done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--format", "json",
-                               "--output", str(out)], cwd=ROOT, capture_output=True, text=True,
-                              timeout=GRADING_TIMEOUT)
+                               "--output", str(out), "--budget", str(GRADING_BUDGET)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=GRADING_TIMEOUT)
         code, tail = done.returncode, done.stderr[-2000:]
     except subprocess.TimeoutExpired:
         code, tail = None, f"no report within {GRADING_TIMEOUT} s"
@@ -135,9 +227,12 @@ def grade(folder: Path, out: Path) -> dict:
 
 def bench(device: str, out: Path) -> dict:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "autograder", "bench", "solutions", "--device", device,
-                           "--budget", str(BENCH_BUDGET), "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=GRADING_TIMEOUT)
+    try:
+        done = subprocess.run([sys.executable, "-m", "autograder", "bench", "solutions", "--device", device,
+                               "--budget", str(BENCH_BUDGET), "--json", str(out)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=GRADING_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        done = subprocess.CompletedProcess([], None, "", f"no answer within {GRADING_TIMEOUT} s")
     found = {"seconds": round(time.monotonic() - started, 1), "exit": done.returncode, "table": done.stdout,
              "stderr": done.stderr[-2000:] if done.returncode else ""}
     found["rows"] = json.loads(out.read_text())["rows"] if done.returncode == 0 and out.is_file() else []
@@ -264,38 +359,116 @@ def module_items() -> dict[str, list[str]]:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def run(rehearsal: bool, work: Path) -> dict:
-    env = environment()
+def run(rehearsal: bool, work: Path, out: Path) -> dict:
+    """Every step in order, the summary written after each (a run cut short
+    keeps what it found); after DEADLINE the remaining steps are skipped."""
+    started = time.monotonic()
     device = "cpu" if rehearsal else "cuda"
     # Where fake CUDA cannot run the code (a CPU build), the simulated device is meta.
     expected = {"cuda (simulated)", "meta"} if rehearsal else {"cuda"}
-    steps = []
+    summary = {"environment": environment(), "rehearsal": rehearsal, "steps": [], "ok": False}
 
     def step(name: str, problems: list[str], seconds: float, **figures) -> None:
-        steps.append({"name": name, "problems": problems, "seconds": seconds, **figures})
+        summary["steps"].append({"name": name, "problems": problems, "seconds": seconds, **figures})
+        summary["ok"] = not any(s["problems"] for s in summary["steps"])
+        write(out, summary)
         print(f"{name}: {'ok' if not problems else problems[0]}", file=sys.stderr, flush=True)
 
-    call = sandbox_call(device)
-    step("sandboxed call", [] if call["ok"] and str(call["device"]).startswith(device)
-         else [f"relu on {device}: {call['error'] or call['device']}"], call["seconds"], call=call)
+    def time_left() -> bool:
+        if time.monotonic() - started < DEADLINE:
+            return True
+        step("deadline", [f"{DEADLINE:g} s passed: the remaining steps were skipped"], 0)
+        return False
+
+    calls = sandbox_calls(device, work)
+    step("sandboxed calls", judge_sandbox(calls, device), calls["seconds"], calls=calls)
+    if summary["steps"][-1]["problems"]:  # the gradings would only repeat it: find which layer breaks CUDA
+        layers = diagnose_layers(device)
+        step("layers, one by one", [f"{stage}: {why}" for stage, why in layers.items() if why != "ok"], 0,
+             layers=layers)
+        return summary
     reference = grade(ROOT / "solutions", work / "solutions.json")
     step("grade solutions/", judge_reference(reference, expected), reference["seconds"],
          items={name: {"score": i["score"], "max_score": i["max_score"], "devices": i.get("devices", [])}
                 for name, i in items_of(reference["report"]).items()})
+    if not time_left():
+        return summary
     stubs = grade(ROOT / "exercises", work / "stubs.json")
-    step("grade the stubs", judge_stubs(stubs), stubs["seconds"],
-         score=(stubs["report"] or {}).get("score"))
+    step("grade the stubs", judge_stubs(stubs), stubs["seconds"], score=(stubs["report"] or {}).get("score"))
     owners = module_items()
     for graded in graded_mistakes(device_mistakes(real_gpu=not rehearsal), work):
-        step(f"mistakes in {', '.join(sorted({e['item'] for e in graded['edits']}))}"[:60],
+        step(f"mistakes in {', '.join(sorted({e['item'] for e in graded['edits']}))}",
              judge_mistakes(graded, owners), graded["seconds"],
              scores={e["item"]: items_of(graded["report"]).get(e["item"], {}).get("score")
                      for e in graded["edits"]})
+        if not time_left():
+            return summary
     measured = bench(device, work / "bench.json")
     print(measured["table"], file=sys.stderr)
     step(f"bench --device {device}", judge_bench(measured), measured["seconds"], rows=measured["rows"])
-    return {"environment": env, "rehearsal": rehearsal, "steps": steps,
-            "ok": not any(s["problems"] for s in steps)}
+    return summary
+
+
+# -- which layer of the lock-down stops CUDA --------------------------------------------------------
+
+STAGES = ("nothing", "landlock", "landlock, nobody", "landlock, nobody, seccomp")
+
+
+def diagnose_layers(device: str) -> dict[str, str]:
+    """In a fresh process (this one may have started CUDA), one fork per stage:
+    the stage's layers, then CUDA started and used. Stage -> "ok" or the error."""
+    try:
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--diagnose-layers", device],
+                              cwd=ROOT, capture_output=True, text=True, timeout=GRADING_TIMEOUT)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError) as exc:
+        return {"diagnosis": f"did not finish: {exc}"}
+
+
+def _stage_in_fork(stage: str, device: str, work: str) -> str:
+    import os
+
+    import torch
+
+    from autograder.sandbox import child, cuda, landlock, syscalls
+
+    program = syscalls.compile_filter()
+    torch.set_num_threads(1)  # as in a child: OpenMP may start no thread under seccomp
+    pid = os.fork()
+    if pid == 0:
+        code, why = 0, "ok"
+        try:
+            if "landlock" in stage:
+                extra = (cuda.READABLE, cuda.device_files()) if device == "cuda" else ([], [])
+                if not landlock.restrict(child.readable_paths() + extra[0], [work], extra[1]):
+                    raise RuntimeError("Landlock is not available here")
+            if "nobody" in stage and os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            if device == "cuda":
+                cuda.start()
+            if "seccomp" in stage and not syscalls.restrict(program):
+                raise RuntimeError("seccomp is not available here (pyseccomp, libseccomp)")
+            x = torch.randn(64, 64, device=device, requires_grad=True)
+            (x @ x).relu().sum().backward()
+            float(x.grad.sum())
+        except BaseException as exc:  # noqa: BLE001 - whatever it is, it is the answer
+            code, why = 1, f"{type(exc).__name__}: {str(exc)[:300]}"
+        with open(os.path.join(work, f"{os.getpid()}.txt"), "w") as f:
+            f.write(why)
+        os._exit(code)
+    os.waitpid(pid, 0)
+    try:
+        return Path(work, f"{pid}.txt").read_text()
+    except OSError:
+        return "the fork died without a word"
+
+
+def diagnose(device: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="gpu-layers-") as work:
+        Path(work).chmod(0o777)  # writable once a stage drops to nobody
+        print(json.dumps({stage: _stage_in_fork(stage, device, work) for stage in STAGES}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,7 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("gpu-summary.json"), help="where the JSON summary goes")
     parser.add_argument("--cpu-rehearsal", action="store_true",
                         help="run every step on the CPU with simulated CUDA (to test this script)")
+    parser.add_argument("--diagnose-layers", metavar="DEVICE", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.diagnose_layers:
+        diagnose(options.diagnose_layers)
+        return OK
     started = time.monotonic()
     try:
         preflight()
@@ -319,8 +496,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no CUDA: {why}", file=sys.stderr)
             write(options.out, {"ok": False, "environment": environment(), "no_cuda": why})
             return NO_CUDA
-    with tempfile.TemporaryDirectory(prefix="gpu-check-") as work:
-        summary = run(options.cpu_rehearsal, Path(work))
+    try:
+        with tempfile.TemporaryDirectory(prefix="gpu-check-") as work:
+            summary = run(options.cpu_rehearsal, Path(work), options.out)
+    except Exception:  # noqa: BLE001 - the steps so far are on disk; add how it ended
+        import traceback
+
+        summary = json.loads(options.out.read_text()) if options.out.is_file() else {"steps": []}
+        summary.update(ok=False, crashed=traceback.format_exc()[-3000:])
+        write(options.out, summary)
+        print(f"the check itself failed:\n{summary['crashed']}", file=sys.stderr)
+        return FAILED
     summary["seconds"] = round(time.monotonic() - started, 1)
     write(options.out, summary)
     print(table(summary))

@@ -136,7 +136,28 @@ def test_a_rehearsal_on_the_cpu_runs_every_step(tmp_path):
     done, summary = run_script(tmp_path, "--cpu-rehearsal")
     assert done.returncode == check_cuda.OK, done.stdout + done.stderr[-3000:]
     names = [step["name"] for step in summary["steps"]]
-    assert names[:3] == ["sandboxed call", "grade solutions/", "grade the stubs"]
+    assert names[:3] == ["sandboxed calls", "grade solutions/", "grade the stubs"]
     assert names[-1] == "bench --device cpu" and any(n.startswith("mistakes in") for n in names)
     assert all(not step["problems"] for step in summary["steps"])
     assert "all checks held" in done.stdout
+
+
+def answers(hook=(True, False), relu_device="cuda:0"):
+    return {"relu0": {"ok": True, "value": relu_device}, "relu1": {"ok": True, "value": relu_device},
+            "linear642": {"ok": True, "value": relu_device}, "hook_on3": {"ok": True, "value": list(hook)},
+            "pinned4": {"ok": False, "error": "no"}, "more_memory5": {"ok": True, "value": 0}}
+
+
+def test_the_sandboxed_calls_must_run_on_the_device_inside_every_layer():
+    locked = {"landlock": True, "seccomp": True, "cuda": True}
+    assert check_cuda.judge_sandbox({"layers": locked, "answers": answers()}, "cuda") == []
+    assert check_cuda.judge_sandbox({"layers": {"landlock": True, "seccomp": False}, "answers": answers()},
+                                    "cuda") == ["the seccomp layer is not in force (is pyseccomp on the path?)"]
+    assert check_cuda.judge_sandbox({"layers": locked, "answers": answers(hook=(False, True))}, "cuda") == [
+        "a backward hook on cuda read a private file (ran on the calling thread: False)"]
+    wrong = check_cuda.judge_sandbox({"layers": locked, "answers": answers(relu_device="cpu")}, "cuda")
+    assert wrong[0] == "relu on cuda answered on cpu" and len(wrong) == 3
+
+
+def test_the_layer_diagnosis_tries_each_stage():
+    assert check_cuda.diagnose_layers("cpu") == {stage: "ok" for stage in check_cuda.STAGES}
