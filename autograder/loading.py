@@ -1,9 +1,9 @@
 """Load a Python file as a module under a name of our choosing.
 
-For trusted files only (the reference solutions, a module the grader built):
-they run in the calling process. A student's module is imported by the
-sandbox's child (sandbox/child.py, `import_module`), inside its lock-down,
-never through here.
+In the grader, for trusted files only (the reference solutions, a module
+the grader built): they run in the calling process. A student's module is
+loaded with the same function, but only by the sandbox's child
+(sandbox/child.py), inside its lock-down and under its audit hook.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from contextlib import nullcontext
 
 import torch
 
+from autograder.loading import load_file
 from autograder.sandbox import audit, cuda, guards, landlock, probes, syscalls, wire
 from autograder.sandbox.student_errors import describe_exception, plain
 from autograder.sandbox.pristine import Watch
@@ -609,16 +610,6 @@ def _python_readable_by_others() -> bool:
     return True
 
 
-def import_module(name: str, path: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit", real_cuda: bool = False) -> None:
     """Entry point in the forked child."""
     channel = Channel(fd)
@@ -631,7 +622,7 @@ def main(fd: int, module_name: str, workdir: str, limits: dict, kit: "Kit", real
         sys.audit("grader.child", os.getpid(), workdir)  # the vault starts refusing (audit.py)
         child = Child(channel, kit.monitor, kit.watch)
         path = os.path.join(workdir, f"{module_name}.py")
-        child.module, error = child.invoke(import_module, (module_name, path), importing=True)
+        child.module, error = child.invoke(load_file, (path, module_name), importing=True)
         child.global_baseline = global_state()  # what the import set (a default dtype) holds for every call
         if error is not None:
             hello = {"ok": False, "pid": os.getpid(), "error": error}
