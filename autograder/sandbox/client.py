@@ -312,8 +312,10 @@ class Submission:
             os.chmod(self.workdir, 0o755)  # readable after the child drops to nobody
         except OSError as exc:  # a full disk (another child's files, perhaps): this check fails, not the grading
             raise ChildGone(f"could not prepare a folder for {self.module}.py: {exc.strerror or exc}") from exc
-        limits = dict(LIMITS, **(ROOT_ONLY_LIMITS if os.geteuid() == 0 else {}))
         real_cuda = cuda.available()
+        # RLIMIT_NPROC counts every thread of user nobody, and a CUDA child has
+        # several: there seccomp (in every thread) is what refuses new ones.
+        limits = dict(LIMITS, **(ROOT_ONLY_LIMITS if os.geteuid() == 0 and not real_cuda else {}))
         timeout = self._limit(START_TIMEOUT)
         started = time.monotonic()
         try:

@@ -107,8 +107,10 @@ def probe() -> tuple[bool, str]:
     started = time.monotonic()
     try:
         # -P and /: the current folder is not on the path, where a stray torch.py could stand
+        paths = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         done = subprocess.run([sys.executable, "-P", "-c", PROBE], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL, cwd="/")
+                              timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL, cwd="/",
+                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(paths)))
     except subprocess.TimeoutExpired:
         return False, f"CUDA did not start within {PROBE_TIMEOUT:g} s"
     except OSError as exc:
@@ -120,16 +122,18 @@ def probe() -> tuple[bool, str]:
 
 
 def start(device_memory: int = DEVICE_MEMORY) -> None:
-    """In a fresh child, before its lock-down: start the driver, cuBLAS and
-    autograd's device thread now, while the child may still open devices and
-    start threads, and bound the device memory it may take."""
+    """In a fresh child, inside its lock-down but before seccomp: start the
+    driver, cuBLAS and autograd's device thread now, while the child may
+    still start threads, and bound the device memory it may take."""
     torch.cuda.init()
+    torch.cuda.device_count()  # kept from now on: asking NVML again later would load a library
     x = torch.ones(8, 8, device="cuda", requires_grad=True)
     (x @ x).sum().backward()
-    big = torch.randn(1024, 1024, dtype=torch.float64)  # a staged copy each way, float64 and a Linear
-    torch.nn.functional.linear(big.to("cuda"), big.to("cuda"), torch.ones(1024, device="cuda", dtype=torch.float64)).cpu()
+    big = torch.ones(1024, 1024, dtype=torch.float64)  # a staged copy each way, float64 and a Linear
+    bias = torch.ones(1024, device="cuda", dtype=torch.float64)
+    torch.nn.functional.linear(big.to("cuda"), big.to("cuda"), bias).cpu()
     torch.cuda.synchronize()
-    total = torch.cuda.get_device_properties(0).total_memory
+    total = torch.cuda.mem_get_info()[1]
     torch.cuda.set_per_process_memory_fraction(min(1.0, device_memory / total))
     # Backward passes then run on this thread, as on the CPU: one thread to trace.
     torch.autograd.set_multithreading_enabled(False)

@@ -121,7 +121,10 @@ def from_zygote(zygote: socket.socket, folder: Path, theirs: socket.socket) -> i
 
 
 def grader_environment() -> dict:
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    """The environment of the grader's helpers, which start in other folders:
+    the PYTHONPATH they inherit made absolute (a `.` would mean their folder)."""
+    inherited = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *inherited]))
 
 
 def running(pid: int) -> bool:

@@ -51,7 +51,10 @@ for folder in (ROOT, TESTS):  # the grader and tests/support, without an install
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-DEADLINE = 420.0  # seconds for the whole run: steps not started by then are skipped
+DEADLINE = 420.0  # seconds from the start: steps not started by then are skipped
+HARD_END = 540.0  # seconds from the start: every process still running then is given up
+STARTED = time.monotonic()
+TOGETHER = 16  # children alive at once in step 2, as in a grading (each has the driver's threads)
 GRADING_BUDGET = 150  # seconds a `grade` run may take (its --budget): it still writes its report
 GRADING_TIMEOUT = 200  # seconds before a `grade` or `bench` process is given up
 BENCH_BUDGET = 3.0  # seconds per variant, side and size: the loops are estimated past it
@@ -185,15 +188,41 @@ def sandbox_calls(device: str, work: Path) -> dict:
     finally:
         layers = dict(child.layers)
         child.close()
-    return {"seconds": round(time.monotonic() - started, 2), "layers": layers, "answers": answers}
+    return {"seconds": round(time.monotonic() - started, 2), "layers": layers, "answers": answers,
+            "together": together(device, work)}
+
+
+def together(device: str, work: Path) -> list[str]:
+    """TOGETHER children alive at once, each asked for relu on the device: the errors."""
+    import torch
+
+    from autograder.sandbox.client import Submission
+
+    children = [Submission("gpu_probe", work) for _ in range(TOGETHER)]
+    errors = []
+    try:
+        for child in children:
+            outcome = child.call("relu", torch.tensor([1.0]), device=device)
+            if not outcome.ok:
+                errors.append(outcome.error_text[:200])
+    finally:
+        for child in children:
+            child.close()
+    return errors
 
 
 def judge_sandbox(calls: dict, device: str) -> list[str]:
     """The grading's calls work on the device inside every layer; a hook can
     read no private file. Pinned memory and a raised memory fraction are
     reported in the summary, not judged: torch, not the kernel, bounds them."""
-    problems = [f"the {layer} layer is not in force{' (is pyseccomp on the path?)' if layer == 'seccomp' else ''}"
-                for layer in ("landlock", "seccomp") if calls["layers"].get(layer) is not True]
+    if not calls["layers"]:
+        problems = ["the layers are unknown: the child never answered"]
+    else:
+        problems = [f"the {layer} layer is not in force"
+                    f"{' (is pyseccomp on the path?)' if layer == 'seccomp' else ''}"
+                    for layer in ("landlock", "seccomp") if calls["layers"].get(layer) is not True]
+    problems += [f"{len(calls.get('together', []))} of {TOGETHER} children alive at once failed: {error}"
+                 for error in calls.get("together", [])[:1]]
     answers = calls["answers"]
     for key in ("relu0", "relu1", "linear642"):
         answer = answers.get(key, {"ok": False, "error": "not run"})
@@ -216,10 +245,10 @@ def grade(folder: Path, out: Path) -> dict:
     try:
         done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--format", "json",
                                "--output", str(out), "--budget", str(GRADING_BUDGET)], cwd=ROOT,
-                              capture_output=True, text=True, timeout=GRADING_TIMEOUT)
+                              capture_output=True, text=True, timeout=limit())
         code, tail = done.returncode, done.stderr[-2000:]
     except subprocess.TimeoutExpired:
-        code, tail = None, f"no report within {GRADING_TIMEOUT} s"
+        code, tail = None, "no report in the time left"
     seconds = round(time.monotonic() - started, 1)
     report = json.loads(out.read_text()) if code == 0 and out.is_file() else None
     return {"seconds": seconds, "exit": code, "stderr": tail if report is None else "", "report": report}
@@ -230,9 +259,9 @@ def bench(device: str, out: Path) -> dict:
     try:
         done = subprocess.run([sys.executable, "-m", "autograder", "bench", "solutions", "--device", device,
                                "--budget", str(BENCH_BUDGET), "--json", str(out)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=GRADING_TIMEOUT)
+                              cwd=ROOT, capture_output=True, text=True, timeout=limit())
     except subprocess.TimeoutExpired:
-        done = subprocess.CompletedProcess([], None, "", f"no answer within {GRADING_TIMEOUT} s")
+        done = subprocess.CompletedProcess([], None, "", "no answer in the time left")
     found = {"seconds": round(time.monotonic() - started, 1), "exit": done.returncode, "table": done.stdout,
              "stderr": done.stderr[-2000:] if done.returncode else ""}
     found["rows"] = json.loads(out.read_text())["rows"] if done.returncode == 0 and out.is_file() else []
@@ -269,6 +298,11 @@ def graded_mistakes(edits: list, work: Path) -> list[dict]:
 
 
 # -- judging (pure: tested with made-up reports) -------------------------------------------------
+
+
+def limit() -> float:
+    """Seconds a process started now may take: GRADING_TIMEOUT, or less before HARD_END."""
+    return max(1.0, min(GRADING_TIMEOUT, HARD_END - (time.monotonic() - STARTED)))
 
 
 def items_of(report: dict | None) -> dict[str, dict]:
@@ -362,7 +396,6 @@ def module_items() -> dict[str, list[str]]:
 def run(rehearsal: bool, work: Path, out: Path) -> dict:
     """Every step in order, the summary written after each (a run cut short
     keeps what it found); after DEADLINE the remaining steps are skipped."""
-    started = time.monotonic()
     device = "cpu" if rehearsal else "cuda"
     # Where fake CUDA cannot run the code (a CPU build), the simulated device is meta.
     expected = {"cuda (simulated)", "meta"} if rehearsal else {"cuda"}
@@ -375,14 +408,15 @@ def run(rehearsal: bool, work: Path, out: Path) -> dict:
         print(f"{name}: {'ok' if not problems else problems[0]}", file=sys.stderr, flush=True)
 
     def time_left() -> bool:
-        if time.monotonic() - started < DEADLINE:
+        if time.monotonic() - STARTED < DEADLINE:
             return True
         step("deadline", [f"{DEADLINE:g} s passed: the remaining steps were skipped"], 0)
         return False
 
     calls = sandbox_calls(device, work)
     step("sandboxed calls", judge_sandbox(calls, device), calls["seconds"], calls=calls)
-    if summary["steps"][-1]["problems"]:  # the gradings would only repeat it: find which layer breaks CUDA
+    if not all(calls["answers"].get(key, {}).get("ok") for key in ("relu0", "relu1", "linear642", "hook_on3")):
+        # the gradings would only repeat it: find which layer breaks CUDA
         layers = diagnose_layers(device)
         step("layers, one by one", [f"{stage}: {why}" for stage, why in layers.items() if why != "ok"], 0,
              layers=layers)
@@ -395,6 +429,8 @@ def run(rehearsal: bool, work: Path, out: Path) -> dict:
         return summary
     stubs = grade(ROOT / "exercises", work / "stubs.json")
     step("grade the stubs", judge_stubs(stubs), stubs["seconds"], score=(stubs["report"] or {}).get("score"))
+    if not time_left():
+        return summary
     owners = module_items()
     for graded in graded_mistakes(device_mistakes(real_gpu=not rehearsal), work):
         step(f"mistakes in {', '.join(sorted({e['item'] for e in graded['edits']}))}",
@@ -403,6 +439,8 @@ def run(rehearsal: bool, work: Path, out: Path) -> dict:
                      for e in graded["edits"]})
         if not time_left():
             return summary
+    if not time_left():
+        return summary
     measured = bench(device, work / "bench.json")
     print(measured["table"], file=sys.stderr)
     step(f"bench --device {device}", judge_bench(measured), measured["seconds"], rows=measured["rows"])
@@ -411,7 +449,8 @@ def run(rehearsal: bool, work: Path, out: Path) -> dict:
 
 # -- which layer of the lock-down stops CUDA --------------------------------------------------------
 
-STAGES = ("nothing", "landlock", "landlock, nobody", "landlock, nobody, seccomp")
+STAGES = ("nothing", "limits", "limits, landlock", "limits, landlock, nobody", "limits, landlock, nobody, seccomp")
+STAGE_TIMEOUT = 60.0  # seconds one stage may take before its fork is killed
 
 
 def diagnose_layers(device: str) -> dict[str, str]:
@@ -419,7 +458,7 @@ def diagnose_layers(device: str) -> dict[str, str]:
     the stage's layers, then CUDA started and used. Stage -> "ok" or the error."""
     try:
         done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--diagnose-layers", device],
-                              cwd=ROOT, capture_output=True, text=True, timeout=GRADING_TIMEOUT)
+                              cwd=ROOT, capture_output=True, text=True, timeout=limit())
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (subprocess.TimeoutExpired, ValueError, IndexError) as exc:
         return {"diagnosis": f"did not finish: {exc}"}
@@ -427,10 +466,12 @@ def diagnose_layers(device: str) -> dict[str, str]:
 
 def _stage_in_fork(stage: str, device: str, work: str) -> str:
     import os
+    import resource
+    import signal
 
     import torch
 
-    from autograder.sandbox import child, cuda, landlock, syscalls
+    from autograder.sandbox import child, client, cuda, landlock, syscalls
 
     program = syscalls.compile_filter()
     torch.set_num_threads(1)  # as in a child: OpenMP may start no thread under seccomp
@@ -438,6 +479,10 @@ def _stage_in_fork(stage: str, device: str, work: str) -> str:
     if pid == 0:
         code, why = 0, "ok"
         try:
+            if "limits" in stage:  # a CUDA child's: client.LIMITS with RLIMIT_DATA for RLIMIT_AS
+                wanted = cuda.limits(client.LIMITS, cuda.data_in_use()) if device == "cuda" else client.LIMITS
+                for name, value in wanted.items():
+                    resource.setrlimit(getattr(resource, name), (value, value))
             if "landlock" in stage:
                 extra = (cuda.READABLE, cuda.device_files()) if device == "cuda" else ([], [])
                 if not landlock.restrict(child.readable_paths() + extra[0], [work], extra[1]):
@@ -458,7 +503,13 @@ def _stage_in_fork(stage: str, device: str, work: str) -> str:
         with open(os.path.join(work, f"{os.getpid()}.txt"), "w") as f:
             f.write(why)
         os._exit(code)
-    os.waitpid(pid, 0)
+    waited = time.monotonic()
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() - waited > STAGE_TIMEOUT:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"no answer within {STAGE_TIMEOUT:g} s"
+        time.sleep(0.05)
     try:
         return Path(work, f"{pid}.txt").read_text()
     except OSError:

@@ -143,3 +143,16 @@ def test_possible_devices_asks_nvml_then_whether_a_driver_is_installed(monkeypat
 
     monkeypatch.setattr(ctypes, "CDLL", a_driver)
     assert cuda.possible_devices() == -1
+
+
+def test_the_helpers_get_the_path_made_absolute(monkeypatch):
+    """The fork server starts in a folder of its own: a `.` on PYTHONPATH (as on
+    the GPU machine, `PYTHONPATH=.:.gpu-extra`) must still mean where it was typed."""
+    import os
+
+    from autograder.paths import ROOT
+    from autograder.sandbox.forkserver_client import grader_environment
+
+    monkeypatch.setenv("PYTHONPATH", f".{os.pathsep}.gpu-extra{os.pathsep}")
+    assert grader_environment()["PYTHONPATH"].split(os.pathsep) == [
+        str(ROOT), os.path.abspath("."), os.path.abspath(".gpu-extra")]
