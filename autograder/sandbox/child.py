@@ -530,7 +530,8 @@ def lock_down(workdir: str, limits: dict, keep_fd: int, seccomp: bytes | None = 
             cuda.start()
         except Exception as exc:  # noqa: BLE001 - the grader's machine, not the student's code
             raise RuntimeError(f"the grader could not start CUDA in the sandbox: {str(exc)[:300]}") from None
-    cuda.start_autograd()
+    else:
+        cuda.start_autograd()  # autograd's threads (with a device, cuda.start's backward starts them)
     torch.set_num_threads(1)  # one thread: steadier timings, no oversubscription
     sys.dont_write_bytecode = True  # the module is imported once per child: no .pyc to write
     layers["seccomp"] = syscalls.restrict(seccomp)

@@ -322,8 +322,9 @@ class Submission:
             self.pid, self.conn = fork_server().spawn(self.module, self.workdir, limits, timeout, real_cuda)
         except (OSError, ValueError) as exc:  # no fork, or no answer in time
             raise ChildGone(f"could not start a process for {self.module}.py: {exc}") from exc
-        hello = self._cuda_started() if real_cuda else None
+        hello = None
         if real_cuda:  # starting CUDA was the grader's time; the import's starts now
+            hello = self._cuda_started()
             started, timeout = time.monotonic(), self._limit(START_TIMEOUT)
         try:
             hello = hello or self._receive(timeout, "importing the module")
@@ -340,7 +341,7 @@ class Submission:
         self.import_seconds += took
         layers = hello.get("layers")
         self.layers = layers if isinstance(layers, dict) else {}  # which of the kernel's layers hold
-        if took > SLOW_IMPORT or (isinstance(layers, dict) and layers.get("seccomp") is True):
+        if took > SLOW_IMPORT or self.layers.get("seccomp") is True:
             self.isolate_items = False  # a slow import is paid once; seccomp keeps items apart
         self.size_at_start = resident_bytes(self.pid)
         self.import_error = None if hello.get("ok") else bounded_error(hello.get("error"))

@@ -1,6 +1,6 @@
-"""Real CUDA in the sandbox: found without touching the driver, started in each child before its lock-down.
+"""Real CUDA in the sandbox: found without touching the driver, started in each child inside its lock-down.
 
-Four facts about the CUDA driver shape this module:
+Five facts about the CUDA driver and torch shape this module:
 
 - A process that forks after the driver started cannot use CUDA in the fork
   (torch: "Cannot re-initialize CUDA in forked subprocess"). The fork server
@@ -104,13 +104,14 @@ def available() -> bool:
 
 def probe() -> tuple[bool, str]:
     """Try CUDA in a fresh process (never here: this process must stay forkable)."""
+    from autograder.sandbox.forkserver_client import grader_environment  # the path made absolute
+
     started = time.monotonic()
     try:
         # -P and /: the current folder is not on the path, where a stray torch.py could stand
-        paths = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         done = subprocess.run([sys.executable, "-P", "-c", PROBE], capture_output=True, text=True,
                               timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL, cwd="/",
-                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(paths)))
+                              env=grader_environment())
     except subprocess.TimeoutExpired:
         return False, f"CUDA did not start within {PROBE_TIMEOUT:g} s"
     except OSError as exc:

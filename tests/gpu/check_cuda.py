@@ -282,19 +282,18 @@ def device_mistakes(real_gpu: bool) -> list:
     return chosen + (list(autograd_function.CUDA_MISTAKES) if real_gpu else [])
 
 
-def graded_mistakes(edits: list, work: Path) -> list[dict]:
-    """Each round of edits (one per item) graded as one submission."""
+def graded_mistakes(edits: list, work: Path):
+    """Each round of edits (one per item) graded as one submission, one round
+    at a time as the caller asks (it may stop between rounds)."""
     from support.grading_support import edited_source, rounds
 
-    graded = []
     for number, batch in enumerate(rounds(edits)):
         folder = work / f"mistakes-{number}"
         shutil.copytree(ROOT / "solutions", folder)
         for module in {edit.module for edit in batch}:
             (folder / f"{module}.py").write_text(edited_source(batch, module))
-        graded.append({"edits": [{"item": e.item, "module": e.module, "why": e.why} for e in batch],
-                       **grade(folder, work / f"mistakes-{number}.json")})
-    return graded
+        yield {"edits": [{"item": e.item, "module": e.module, "why": e.why} for e in batch],
+               **grade(folder, work / f"mistakes-{number}.json")}
 
 
 # -- judging (pure: tested with made-up reports) -------------------------------------------------
@@ -437,10 +436,8 @@ def run(rehearsal: bool, work: Path, out: Path) -> dict:
              judge_mistakes(graded, owners), graded["seconds"],
              scores={e["item"]: items_of(graded["report"]).get(e["item"], {}).get("score")
                      for e in graded["edits"]})
-        if not time_left():
+        if not time_left():  # before the next round, or the bench
             return summary
-    if not time_left():
-        return summary
     measured = bench(device, work / "bench.json")
     print(measured["table"], file=sys.stderr)
     step(f"bench --device {device}", judge_bench(measured), measured["seconds"], rows=measured["rows"])

@@ -1,26 +1,34 @@
 """Real CUDA, decided without starting the driver, and started in a child
-before its lock-down (autograder/sandbox/cuda.py). There is no GPU here: these
+inside its lock-down (autograder/sandbox/cuda.py). There is no GPU here: these
 tests cover the decisions and the plumbing; tests/gpu/check_cuda.py covers a
 real device."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import resource
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from autograder.paths import SOLUTIONS
+from autograder.paths import ROOT, SOLUTIONS
 from autograder.sandbox import client, cuda
 
 
 @pytest.fixture
-def fresh_status(monkeypatch):
-    """status() decided again, with the switch unset, and forgotten after the test."""
-    monkeypatch.delenv(cuda.SWITCH, raising=False)
+def fresh_status():
+    """status() decided again, with the switch unset, and forgotten after the test
+    (with the switch status() itself sets: it must not reach later tests' graders)."""
+    before = os.environ.pop(cuda.SWITCH, None)
     cuda.status.cache_clear()
     yield
     cuda.status.cache_clear()
+    os.environ.pop(cuda.SWITCH, None)
+    if before is not None:
+        os.environ[cuda.SWITCH] = before
 
 
 def test_a_cpu_build_never_uses_cuda(fresh_status):
@@ -43,8 +51,6 @@ def test_visible_devices_that_do_not_work_are_not_used(fresh_status, monkeypatch
     works, why = cuda.status()
     assert not works and why.startswith("CUDA does not work here:") and "CUDA" in why[25:], why
     assert not torch.cuda.is_initialized()
-    import os
-
     assert os.environ[cuda.SWITCH] == "0"
 
 
@@ -117,10 +123,6 @@ def test_seccomp_holds_for_threads_made_before_it():
         "go.set()\n"
         "thread.join()\n"
         "print(in_force, seen)\n")
-    import subprocess
-    import sys
-
-    from autograder.paths import ROOT
 
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["True", "[1]"], done.stdout + done.stderr
@@ -129,8 +131,6 @@ def test_seccomp_holds_for_threads_made_before_it():
 def test_possible_devices_asks_nvml_then_whether_a_driver_is_installed(monkeypatch):
     """What the fork server asks before warming up fake tensors: NVML's count, or
     where NVML cannot tell, -1 if the driver's library is there (then no warm-up)."""
-    import ctypes
-
     monkeypatch.setattr(cuda, "built_with_cuda", lambda: True)
     monkeypatch.setattr(torch.cuda, "_device_count_nvml", lambda: 2, raising=False)
     assert cuda.possible_devices() == 2
@@ -148,9 +148,6 @@ def test_possible_devices_asks_nvml_then_whether_a_driver_is_installed(monkeypat
 def test_the_helpers_get_the_path_made_absolute(monkeypatch):
     """The fork server starts in a folder of its own: a `.` on PYTHONPATH (as on
     the GPU machine, `PYTHONPATH=.:.gpu-extra`) must still mean where it was typed."""
-    import os
-
-    from autograder.paths import ROOT
     from autograder.sandbox.forkserver_client import grader_environment
 
     monkeypatch.setenv("PYTHONPATH", f".{os.pathsep}.gpu-extra{os.pathsep}")
