@@ -23,9 +23,9 @@ from autograder import catalogue
 from autograder.grading.submission_files import MODULE_LIMIT
 from autograder.hosts.batch import integrity
 from autograder.paths import EXERCISES, ROOT, SOLUTIONS
-from support.attacks import introspection, tampering, watched
+from support.attacks import bank
 
-ATTACKS = [attack for bank in (tampering, watched, introspection) for attack in bank.ATTACKS]
+ATTACKS = bank()
 
 # Attacks on the item's rules, not on the grader: the sandbox's checks catch
 # them (a convolution is a product, NumPy is traced as NumPy), and nothing in
@@ -84,8 +84,8 @@ def test_every_attack_on_the_grader_is_flagged_and_its_twin_is_not(attack, tmp_p
 def test_no_honest_mistake_is_flagged_but_threads(tmp_path):
     flagged = set()
     for name in catalogue.modules():
-        bank = importlib.import_module(f"support.bank.{name}")
-        for edit in bank.MISTAKES:
+        mistakes_of = importlib.import_module(f"support.bank.{name}")
+        for edit in mistakes_of.MISTAKES:
             folder = tmp_path / str(len(list(tmp_path.iterdir())))
             folder.mkdir()
             edit.apply(folder)

@@ -19,16 +19,10 @@ import pytest
 
 from autograder import catalogue
 from autograder.paths import SOLUTIONS
-from support.attacks import introspection, tampering, watched
-from support.grading_support import grade, graded_round, rounds, scores
+from support.attacks import attack_rounds, bank, introspection, problems, tampering, watched
+from support.grading_support import grade, graded_round, scores
 
-ATTACKS = tampering.ATTACKS + watched.ATTACKS + introspection.ATTACKS
-
-
-def attack_rounds() -> list[tuple]:
-    """Rounds of attacks, at most one per item, as the bank of mistakes is graded."""
-    by_edit = {attack.attack: attack for attack in ATTACKS}
-    return [tuple(by_edit[edit] for edit in batch) for batch in rounds([a.attack for a in ATTACKS])]
+ATTACKS = bank()
 
 
 def round_id(batch) -> str:
@@ -39,19 +33,8 @@ def round_id(batch) -> str:
 def test_attacks_score_no_more_than_their_honest_twins(batch, tmp_path):
     attacked = graded_round(tmp_path, [a.attack for a in batch], "attacked")
     twins = graded_round(tmp_path, [a.twin for a in batch], "twins")
-    problems = []
-    for attack in batch:
-        score, max_score, _ = attacked[attack.item]
-        if score > twins[attack.item][0]:
-            problems.append(f"{attack.id}: {score} points, its honest twin {twins[attack.item][0]}")
-        if score >= max_score:
-            problems.append(f"{attack.id}: kept full marks")
-    touched = {attack.item for attack in batch}
-    for module in {attack.attack.module for attack in batch}:
-        for item in catalogue.items_of(module):
-            if item.id not in touched and attacked[item.id][0] != attacked[item.id][1]:
-                problems.append(f"{item.id} lost points to an attack on another item: {attacked[item.id]}")
-    assert not problems, "\n".join(problems)
+    found = problems(batch, attacked, twins)
+    assert not found, "\n".join(found)
 
 
 def test_the_bank_covers_every_class():
