@@ -1,6 +1,6 @@
 """Benchmark batch grading: a script that prints figures, not a test.
 
-    .venv/bin/python tests/benchmark_batch.py [--count 20] [--workers 1 2]
+    .venv/bin/python tests/benchmark_batch.py [--count 20] [--workers 1 2] [--against CHECKOUT]
 
 Generates `--count` whole submissions (every module): a third the reference,
 a third the untouched stubs, the rest the reference with one known mistake
@@ -9,12 +9,21 @@ isolation (`process`: a fresh grader per submission, as before warm workers;
 `fork`: warm workers) and worker count, each time into a fresh folder, and
 prints the throughput in submissions per minute, warm against fresh for each
 worker count, the scaling, and whether every grades.csv is the same.
+
+`--against CHECKOUT` also grades the same submissions, in the same run, with
+the batch of another checkout of the grader (a `git worktree` of an older
+commit, run with this environment), which knows no `--isolation`: the
+throughput asked for is measured against the grader as it was, not only
+against today's process path, which shares every speed-up of the grading.
+Its grades are compared by student, status and score (its suites may differ).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib
+import os
 import shutil
 import subprocess
 import sys
@@ -40,12 +49,15 @@ def make_submissions(folder: Path, count: int) -> None:
             mistakes[(n // 3) % len(mistakes)].apply(student)
 
 
-def throughput(submissions: Path, out: Path, workers: int, isolation: str) -> float:
-    """Submissions per minute for one batch run from scratch."""
+def throughput(submissions: Path, out: Path, workers: int, isolation: str | None,
+               checkout: Path = ROOT) -> float:
+    """Submissions per minute for one batch run from scratch (of the grader
+    in `checkout`; `isolation` None for one that has no such option)."""
+    command = [sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out),
+               "--workers", str(workers), *(["--isolation", isolation] if isolation else [])]
+    environment = dict(os.environ, PYTHONPATH=str(checkout))
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out),
-                    "--workers", str(workers), "--isolation", isolation],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=checkout, env=environment, check=True, stdout=subprocess.DEVNULL)
     minutes = (time.perf_counter() - start) / 60
     return len(list(submissions.iterdir())) / minutes
 
@@ -56,6 +68,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to time")
 
     parser.add_argument("--isolation", nargs="+", default=["process", "fork"], choices=["process", "fork"])
+    parser.add_argument("--against", type=Path, help="a checkout of an earlier grader to time in the same run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="benchmark-batch-") as tmp:
@@ -69,6 +82,19 @@ def main() -> None:
                 gradebooks[isolation, workers] = (out / "grades.csv").read_text().splitlines()
                 print(f"--isolation {isolation:7} --workers {workers}: "
                       f"{rates[isolation, workers]:6.2f} submissions per minute", flush=True)
+        earlier = {}
+        if args.against:
+            for workers in args.workers:
+                out = Path(tmp) / f"out-against-{workers}"
+                earlier[workers] = throughput(submissions, out, workers, None, args.against.resolve())
+                gradebooks["against", workers] = (out / "grades.csv").read_text().splitlines()
+                print(f"{args.against} --workers {workers}: {earlier[workers]:6.2f} submissions per minute",
+                      flush=True)
+
+    for workers, rate in earlier.items():
+        for isolation in args.isolation:
+            print(f"--workers {workers}: --isolation {isolation} {rates[isolation, workers] / rate:.2f}x "
+                  f"the throughput of {args.against}")
 
     for workers in args.workers:
         if {("process", workers), ("fork", workers)} <= rates.keys():
@@ -79,11 +105,21 @@ def main() -> None:
         for workers in args.workers[1:]:
             print(f"scaling --isolation {isolation} {base} -> {workers} workers: "
                   f"{rates[isolation, workers] / rates[isolation, base]:.2f}x (linear would be {workers / base:.2f}x)")
-    first, *others = gradebooks.values()
+    ours = [book for key, book in gradebooks.items() if key[0] != "against"]
+    first, *others = ours
     differing = sorted({row for book in others for row in set(book) ^ set(first)})
     print(f"grades.csv identical across all runs: {'yes' if not differing else 'no'}")
     for row in differing:
         print(f"  differs: {row}")
+    if earlier:
+        theirs = {scores(book) for key, book in gradebooks.items() if key[0] == "against"}
+        same = theirs == {scores(first)}
+        print(f"student, status and score the same as {args.against}'s: {'yes' if same else 'no'}")
+
+
+def scores(book: list[str]) -> tuple:
+    """(student, status, score) of every row of a grades.csv."""
+    return tuple((row["student"], row["status"], row["score"]) for row in csv.DictReader(book))
 
 
 if __name__ == "__main__":
