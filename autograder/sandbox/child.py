@@ -241,14 +241,18 @@ class Child:
         return wire.decode(raw)
 
     def place(self, spec: dict, device: str) -> torch.Tensor:
-        tensor = wire.decode_tensor(spec)
-        if isinstance(tensor, wire.TensorInfo):
-            tensor = torch.zeros(tensor.shape, dtype=tensor.dtype)
         if device in ("meta", "fake-cuda"):
-            target = "cuda" if device == "fake-cuda" else "meta"
-            tensor = torch.empty(tensor.shape, dtype=tensor.dtype, device=target)
-        elif device == "cuda":
-            tensor = tensor.to("cuda")
+            # Only the shape and dtype count there, so the values are not
+            # decoded: under FakeTensorMode that went through its dispatch, most
+            # of the time of a device check's first call in a fresh child.
+            info = wire.decode_tensor(dict(spec, data=None))
+            tensor = torch.empty(info.shape, dtype=info.dtype, device="cuda" if device == "fake-cuda" else "meta")
+        else:
+            tensor = wire.decode_tensor(spec)
+            if isinstance(tensor, wire.TensorInfo):
+                tensor = torch.zeros(tensor.shape, dtype=tensor.dtype)
+            if device == "cuda":
+                tensor = tensor.to("cuda")
         if spec.get("view") == "t":  # the grader sent a transposed, non-contiguous view
             tensor = tensor.t()
         if spec.get("requires_grad"):
